@@ -1,0 +1,10 @@
+"""Shared kernel: region scoping, audit log, personal-data fields, request context."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "civicgrid.core"
+    label = "core"
+    verbose_name = _("Kernel")

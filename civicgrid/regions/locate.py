@@ -1,0 +1,122 @@
+"""Point-to-grid lookup: an in-process STRtree per city, rebuilt when the city's
+grids change.
+
+Each process keeps its own indexes and compares their versions with
+``GridIndexVersion`` (bumped in the same transaction as any grid change), so a grid
+changed through one worker is seen by every other one on its next lookup.
+"""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from civicgrid.regions.models import Grid, GridIndexVersion
+
+MISS = -1
+
+
+@dataclass
+class CityIndex:
+    city_code: str
+    version: int
+    codes: np.ndarray  # grid codes, sorted: a lower index wins a tie on a shared edge
+    geoms: np.ndarray
+    tree: STRtree
+
+    @classmethod
+    def build(
+        cls, city_code: str, version: int, codes: list[str], geoms: list
+    ) -> "CityIndex":
+        order = (
+            np.argsort(np.asarray(codes, dtype=object))
+            if codes
+            else np.array([], dtype=int)
+        )
+        codes_arr = np.asarray(codes, dtype=object)[order]
+        geoms_arr = np.asarray(geoms, dtype=object)[order]
+        shapely.prepare(geoms_arr)
+        return cls(city_code, version, codes_arr, geoms_arr, STRtree(geoms_arr))
+
+    def locate_one(self, x: float, y: float) -> str | None:
+        hits = self.tree.query(shapely.Point(x, y), predicate="intersects")
+        if hits.size == 0:
+            return None
+        return str(self.codes[hits.min()])
+
+    def locate_many(self, points: np.ndarray) -> np.ndarray:
+        """Index into ``codes`` for every point, MISS where no grid holds it."""
+        out = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
+        p_idx, g_idx = self.tree.query(points, predicate="intersects")
+        np.minimum.at(out, p_idx, g_idx)
+        out[out == np.iinfo(np.int64).max] = MISS
+        return out
+
+
+class GridLocator:
+    """The per-process set of city indexes."""
+
+    def __init__(self) -> None:
+        self._cities: dict[str, CityIndex] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Rebuild the indexes whose city changed since they were built."""
+        versions = dict(GridIndexVersion.objects.values_list("city_code", "version"))
+        stale = [
+            c
+            for c, v in versions.items()
+            if c not in self._cities or self._cities[c].version != v
+        ]
+        gone = [c for c in self._cities if c not in versions]
+        if not stale and not gone:
+            return
+        with self._lock:
+            for city in gone:
+                self._cities.pop(city, None)
+            for city in stale:
+                self._cities[city] = load_city_index(city, versions[city])
+
+    def cities(self) -> list[CityIndex]:
+        return list(self._cities.values())
+
+    def locate(self, lon: float, lat: float) -> str | None:
+        for index in self._cities.values():
+            code = index.locate_one(lon, lat)
+            if code is not None:
+                return code
+        return None
+
+    def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+        """Grid code (or None) for every point, vectorised."""
+        points = shapely.points(lons, lats)
+        result = np.full(len(points), None, dtype=object)
+        todo = np.arange(len(points))
+        for index in self._cities.values():
+            if todo.size == 0:
+                break
+            hit = index.locate_many(points[todo])
+            found = hit != MISS
+            result[todo[found]] = index.codes[hit[found]]
+            todo = todo[~found]
+        return result
+
+
+def load_city_index(city_code: str, version: int) -> CityIndex:
+    rows = Grid.objects.filter(city_code=city_code).values_list("code", "geometry")
+    codes, geoms = [], []
+    for code, geom in rows.iterator(chunk_size=5000):
+        codes.append(code)
+        geoms.append(geom)
+    return CityIndex.build(city_code, version, codes, geoms)
+
+
+locator = GridLocator()
+
+
+def locate_batch(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """Vectorised locate of WGS-84 points, after making sure the indexes are current."""
+    locator.refresh()
+    return locator.locate_many(lons, lats)

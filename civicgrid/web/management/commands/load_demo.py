@@ -1,0 +1,29 @@
+"""Load the demo and print its accounts."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from civicgrid.regions.models import Grid, Region
+from civicgrid.web.demo import ACCOUNTS, DIVISIONS_DIR, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load real Shandong divisions, census figures, 淄博市's demo grids and demo accounts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--divisions", default=str(DIVISIONS_DIR))
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from pathlib import Path
+
+        if Grid.objects.exists():
+            self.stdout.write("demo already loaded; accounts below")
+        else:
+            load_demo(Path(opts["divisions"]))
+        self.stdout.write(
+            f"{Region.objects.count()} regions, {Grid.objects.count()} grids\n"
+        )
+        self.stdout.write("演示账号 (demo accounts) — http://127.0.0.1:8000/")
+        for acc in ACCOUNTS:
+            self.stdout.write(f"  {acc.username:18} {acc.password:18} {acc.note}")

@@ -1,0 +1,7 @@
+"""Pages."""
+
+from django.urls import path
+
+from civicgrid.web import views
+
+urlpatterns = [path("", views.home, name="home")]
