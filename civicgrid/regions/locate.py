@@ -21,14 +21,14 @@ MISS = -1
 @dataclass
 class CityIndex:
     city_code: str
-    version: int
+    version: str
     codes: np.ndarray  # grid codes, sorted: a lower index wins a tie on a shared edge
     geoms: np.ndarray
     tree: STRtree
 
     @classmethod
     def build(
-        cls, city_code: str, version: int, codes: list[str], geoms: list
+        cls, city_code: str, version: str, codes: list[str], geoms: list
     ) -> "CityIndex":
         order = (
             np.argsort(np.asarray(codes, dtype=object))
@@ -104,7 +104,7 @@ class GridLocator:
         return result
 
 
-def load_city_index(city_code: str, version: int) -> CityIndex:
+def load_city_index(city_code: str, version: str) -> CityIndex:
     rows = Grid.objects.filter(city_code=city_code).values_list("code", "geometry")
     codes, geoms = [], []
     for code, geom in rows.iterator(chunk_size=5000):

@@ -96,11 +96,12 @@ class Grid(models.Model):
 
 
 class GridIndexVersion(models.Model):
-    """Bumped in the same transaction as any grid change of a city: every process
-    compares it with the version its in-memory index was built from."""
+    """Renewed in the same transaction as any grid change of a city: every process
+    compares it with the version its in-memory index was built from. A random token,
+    not a counter, so a rolled-back change can never be mistaken for a later one."""
 
     city_code = models.CharField(max_length=4, primary_key=True)
-    version = models.PositiveBigIntegerField(default=0)
+    version = models.CharField(max_length=32)
 
     class Meta:
         verbose_name = _("grid index version")

@@ -1,11 +1,11 @@
 """Writes to regions and grids. Every grid change bumps its city's index version
 in the same transaction, and writes an audit record."""
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.audit import audit_record, diff
@@ -21,13 +21,9 @@ class GridError(ValueError):
 
 def bump_index_version(city_codes: Iterable[str]) -> None:
     for city in sorted(set(city_codes)):
-        updated = GridIndexVersion.objects.filter(city_code=city).update(
-            version=F("version") + 1
+        GridIndexVersion.objects.update_or_create(
+            city_code=city, defaults={"version": uuid.uuid4().hex}
         )
-        if not updated:
-            GridIndexVersion.objects.get_or_create(
-                city_code=city, defaults={"version": 1}
-            )
 
 
 def village_for_grid_code(code: str) -> Region:
