@@ -12,7 +12,8 @@ def prefixes_q(prefixes: Iterable[str], field: str = "region_code") -> Q:
     q = Q(pk__in=[])
     for prefix in prefixes:
         if prefix == ALL:
-            return Q()
+            # A real always-true condition: an empty Q() would vanish when OR-ed.
+            return Q(pk__isnull=False)
         q |= Q(**{f"{field}__startswith": prefix})
     return q
 
