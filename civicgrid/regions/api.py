@@ -29,7 +29,6 @@ from civicgrid.regions.models import Grid, Region
 
 class RegionOut(serializers.ModelSerializer):
     prefix = serializers.CharField(source="region_code")
-    parent = serializers.CharField(source="parent_id", allow_null=True)
 
     class Meta:
         model = Region
@@ -207,7 +206,7 @@ class GridDetail(APIView):
 class GridImportIn(serializers.Serializer):
     file = serializers.FileField()
     crs = serializers.ChoiceField(choices=[c.value for c in CRS])
-    partial = serializers.BooleanField(default=False)
+    partial = serializers.BooleanField(default=False)  # type: ignore[assignment]
 
 
 class GridImport(APIView):

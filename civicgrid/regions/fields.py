@@ -9,6 +9,9 @@ from shapely.geometry.base import BaseGeometry
 
 class GeometryField(models.BinaryField):
     description = "Geometry (WKB, WGS-84)"
+    # What django-stubs reports for instances of the field.
+    _pyi_private_set_type: BaseGeometry | bytes | None
+    _pyi_private_get_type: BaseGeometry
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", True)

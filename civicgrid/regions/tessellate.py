@@ -55,8 +55,8 @@ def cut_cells(boundary: BaseGeometry, n_cells: int) -> list[Cell]:
     dx = side_m / (111_320 * math.cos(math.radians(lat0)))
     dy = side_m / 110_574
     nx, ny = math.ceil((maxx - minx) / dx) + 1, math.ceil((maxy - miny) / dy) + 1
-    ix, iy = np.meshgrid(np.arange(nx), np.arange(ny))
-    ix, iy = ix.ravel(), iy.ravel()
+    mesh_x, mesh_y = np.meshgrid(np.arange(nx), np.arange(ny))
+    ix, iy = mesh_x.ravel(), mesh_y.ravel()
     boxes = shapely.set_precision(
         shapely.box(
             minx + ix * dx, miny + iy * dy, minx + (ix + 1) * dx, miny + (iy + 1) * dy
