@@ -104,7 +104,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# The interface speaks Simplified Chinese whatever the browser asks for; another
+# language is one more entry here and one more catalogue.
+LANGUAGES = [("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "civicgrid" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -112,7 +114,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "civicgrid" / "web" / "static"]
+NODE_MODULES = BASE_DIR / "node_modules"
+# Front-end packages are served from node_modules (installed from package-lock.json).
+STATICFILES_DIRS = [
+    BASE_DIR / "civicgrid" / "web" / "static",
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    (
+        "vendor/leaflet-geoman",
+        NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
+    ),
+]
 
 LOGIN_URL = "/admin/login/"
 

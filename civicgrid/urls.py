@@ -2,10 +2,15 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from civicgrid.accounts import api as accounts_api
 from civicgrid.regions import api as regions_api
+
+admin.site.site_header = _("CivicGrid administration")
+admin.site.site_title = _("CivicGrid")
+admin.site.index_title = _("Administration")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),

@@ -56,7 +56,10 @@ ZH = {
     "CivicGrid": "市域社会治理平台", "CivicGrid · city social governance": "市域社会治理平台",
     "Administration": "后台管理", "Sign in": "登录",
     "%(r)s regions, %(v)s villages and communities, %(g)s grids.": "共 %(r)s 个区划、%(v)s 个村（社区）、%(g)s 个网格。",
-    "API documentation": "接口文档", "Locate a point (example: Zhangdian)": "位置定位（示例：张店）",
+    "API documentation": "接口文档",
+    "CivicGrid administration": "市域社会治理平台 · 后台管理",
+    "Grid map: drag the corners to change the boundary": "网格地图：拖动顶点修改边界",
+    "Drag the corners to change the boundary, or paste GeoJSON below. Neighbouring grids are shown in grey.": "拖动顶点修改边界，或在下方粘贴 GeoJSON。灰色为相邻网格。", "Locate a point (example: Zhangdian)": "位置定位（示例：张店）",
 }
 
 if __name__ == "__main__":

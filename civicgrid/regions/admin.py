@@ -13,6 +13,7 @@ from shapely.geometry import mapping, shape
 from civicgrid.regions import services
 from civicgrid.regions.crs import CRS, geometry_to_wgs84
 from civicgrid.regions.models import Grid, Region
+from civicgrid.regions.selectors import grid_neighbours_geojson
 
 
 @admin.register(Region)
@@ -75,6 +76,13 @@ class GridAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     list_select_related = ("village",)
     readonly_fields = ("area_m2", "updated_at")
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        obj = kwargs.get("obj")
+        context["grid_neighbours"] = grid_neighbours_geojson(obj) if obj else None
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: Grid, form: Any, change: bool

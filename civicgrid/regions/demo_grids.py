@@ -24,12 +24,17 @@ HOUSEHOLDS_PER_PERSON = 1 / 2.8  # when the census gives no household count
 
 
 def short_name(village_name: str) -> str:
-    for suffix in ("社区居民委员会", "居民委员会", "村民委员会", "村委会"):
-        if village_name.endswith(suffix):
-            rest = village_name[: -len(suffix)]
-            return (
-                rest + ("社区" if "居民" in suffix else "村") if rest else village_name
-            )
+    """解放桥社区居民委员会 → 解放桥社区, 东村村民委员会 → 东村村."""
+    for suffix, kind in (
+        ("社区居民委员会", "社区"),
+        ("居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("居委会", "社区"),
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+    ):
+        if village_name.endswith(suffix) and len(village_name) > len(suffix):
+            return village_name[: -len(suffix)] + kind
     return village_name
 
 

@@ -1,8 +1,10 @@
 """Reads of regions and grids, always within the caller's scope."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from shapely.geometry import mapping
 
 from civicgrid.core.scope import covers, prefixes_q
 from civicgrid.regions.models import LEVEL_BY_PREFIX_LENGTH, PREFIX_LENGTH, Grid, Region
@@ -59,3 +61,24 @@ def grid_with_chain(code: str) -> tuple[Grid, list[Region]] | None:
     if grid is None:
         return None
     return grid, [*ancestors(grid.village), grid.village]
+
+
+def grid_neighbours_geojson(grid: Grid, limit: int = 200) -> dict[str, Any]:
+    """The grids of the same county around ``grid``, as a FeatureCollection (for maps)."""
+    area = grid.geometry.buffer(0.01)
+    features = []
+    county = Grid.objects.filter(region_code__startswith=grid.code[:6]).exclude(
+        pk=grid.pk
+    )
+    for other in county.only("code", "name", "geometry"):
+        if other.geometry.intersects(area):
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"code": other.code, "name": other.name},
+                    "geometry": mapping(other.geometry),
+                }
+            )
+            if len(features) >= limit:
+                break
+    return {"type": "FeatureCollection", "features": features}
