@@ -38,6 +38,13 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         generate_city_grids("3703", DEMO_BOUNDARIES)
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):  # type: ignore[no-untyped-def]
+    """Fixtures set many passwords; the production hasher would make that minutes.
+    (The hasher itself is Django's and needs no testing here.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Caller:
     name: str

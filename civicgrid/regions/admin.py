@@ -66,6 +66,13 @@ class GridForm(forms.ModelForm):
             raise forms.ValidationError(
                 _("Unreadable GeoJSON geometry: %(e)s"), params={"e": exc}
             ) from None
+        code = self.instance.code if self.instance.pk else data.get("code", "")
+        try:
+            services.grid_validate_geometry(code, data["geometry_wgs84"])
+            if not self.instance.pk:
+                services.village_for_grid_code(code)
+        except services.GridError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return data
 
 

@@ -33,7 +33,8 @@ class Piece:
 
 @dataclass
 class CoverageReport:
-    region_code: str
+    code: str  # the region's 12-digit code
+    prefix: str  # its significant digits
     region_name: str
     level: str
     grid_count: int
@@ -106,7 +107,8 @@ def check_coverage(
     codes = [c for c, _ in rows]
     geoms = np.asarray([g for _, g in rows], dtype=object)
     report = CoverageReport(
-        region_code=region.code,
+        code=region.code,
+        prefix=region.region_code,
         region_name=region.name,
         level=region.level,
         grid_count=len(rows),

@@ -4,7 +4,6 @@ The conversions are prcoords' (CC0, the precise iterative inverses); this module
 applies them to points and to every vertex of a geometry. Everything is stored in WGS-84.
 """
 
-import warnings
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -41,12 +40,10 @@ def valid_lon_lat(lon: float, lat: float) -> bool:
 def _convert(
     table: dict[CRS, Callable[..., prcoords.Coords]], crs: CRS, lon: float, lat: float
 ) -> tuple[float, float]:
-    if crs == CRS.WGS84:
+    if crs == CRS.WGS84 or not prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
+        # Outside China the map offsets are not applied: coordinates are WGS-84.
         return lon, lat
-    with warnings.catch_warnings():
-        # Outside China the offsets are not applied; prcoords warns and returns as-is.
-        warnings.simplefilter("ignore")
-        c = table[crs]((lat, lon))
+    c = table[crs]((lat, lon))
     return c.lon, c.lat
 
 

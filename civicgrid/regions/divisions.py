@@ -70,8 +70,16 @@ class _Row:
 
 
 def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with their physical line numbers (blank lines counted)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from enumerate(csv.DictReader(fh), start=2)
+        reader = csv.DictReader(fh)
+        for row in reader:
+            yield reader.line_num, row
+
+
+def is_code(code: str, digits: int) -> bool:
+    """ASCII digits only: str.isdigit() would also accept full-width ９８."""
+    return len(code) == digits and code.isascii() and code.isdigit()
 
 
 def read_division_rows(
@@ -79,6 +87,7 @@ def read_division_rows(
 ) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[str, str] = {}
+    rejected: set[str] = set()
     for level, stems, digits, parent_col in LAYOUT:
         path = _find(directory, stems)
         if path is None:
@@ -90,11 +99,12 @@ def read_division_rows(
             if province and not code.startswith(province):
                 continue
             where = f"{path.name}:{line}"
-            if not (code.isdigit() and len(code) == digits):
+            if not is_code(code, digits):
                 report.error(path.name, line, f"code {code!r} is not {digits} digits")
                 continue
             if not name:
                 report.error(path.name, line, f"code {code}: empty name")
+                rejected.add(code)
                 continue
             parent = None
             if parent_col:
@@ -107,6 +117,7 @@ def read_division_rows(
                         line,
                         f"code {code}: parent {parent!r} does not prefix it",
                     )
+                    rejected.add(code)
                     continue
             if code in seen:
                 report.error(
@@ -121,10 +132,14 @@ def read_division_rows(
         )
     )
     for r in rows:
-        if r.parent and r.parent not in known:
-            report.error(
-                r.file, r.line, f"code {r.code}: unknown parent code {r.parent}"
+        if r.parent and (r.parent not in known or r.parent in rejected):
+            why = (
+                f"parent code {r.parent} was rejected"
+                if r.parent in rejected
+                else f"unknown parent code {r.parent}"
             )
+            report.error(r.file, r.line, f"code {r.code}: {why}")
+            rejected.add(r.code)
     return rows
 
 
@@ -141,19 +156,10 @@ def import_divisions(
     rows = read_division_rows(directory, report, province)
     if report.errors and not partial:
         raise ImportRejected(report)
+    # Rows under a rejected parent were reported as errors too, so what is left
+    # always attaches to a parent in the file or in the database.
     bad = {(e.file, e.line) for e in report.errors}
-    good = [r for r in rows if (r.file, r.line) not in bad]
-    # Children of rejected rows cannot be attached either.
-    accepted: set[str] = (
-        set(Region.objects.values_list("region_code", flat=True)) if partial else set()
-    )
-    kept: list[_Row] = []
-    for r in good:  # LAYOUT order: parents come before children
-        if r.parent is None or r.parent in accepted or not partial:
-            kept.append(r)
-            accepted.add(r.code)
-        else:
-            report.skipped += 1
+    kept = [r for r in rows if (r.file, r.line) not in bad]
     existing = set(Region.objects.values_list("code", flat=True))
     objs = [
         Region(
@@ -183,6 +189,12 @@ def import_divisions(
                 "data_source",
             ],
         )
+        # A renamed village (村委会 → 社区) changes class; other levels are derived.
+        Region.objects.bulk_update(
+            [o for o in objs if o.level == Level.VILLAGE],
+            ["area_class"],
+            batch_size=2000,
+        )
         for o in objs:
             if o.code in existing:
                 report.updated += 1
@@ -200,8 +212,8 @@ def import_divisions(
 
 
 def derive_area_classes() -> None:
-    """Towns and up take their class from the census urban share where known,
-    otherwise from the share of urban communities among their villages."""
+    """Towns take their class from the share of urban communities among their
+    villages; counties and up too, unless census figures gave them one."""
     villages = Region.objects.filter(level=Level.VILLAGE).values_list(
         "region_code", "area_class"
     )
@@ -217,7 +229,8 @@ def derive_area_classes() -> None:
         "code", "region_code", "area_class", "population"
     ):
         urban, total = counts.get(region.region_code, [0, 0])
-        if total and not region.area_class:
+        from_census = region.level != Level.TOWN and region.population is not None
+        if total and not from_census:
             region.area_class = class_from_share(urban / total)
             updates.append(region)
     Region.objects.bulk_update(updates, ["area_class"], batch_size=2000)
@@ -244,7 +257,12 @@ def import_population(path: Path, *, actor: Any = None) -> ImportReport:
         except ValueError:
             report.error(path.name, line, f"code {code}: population is not a number")
             continue
-        if population < 0 or urban < 0 or urban > population:
+        if (
+            population < 0
+            or urban < 0
+            or urban > population
+            or (households is not None and households < 0)
+        ):
             report.error(path.name, line, f"code {code}: impossible figures")
             continue
         region = by_code.get(full_code(code))

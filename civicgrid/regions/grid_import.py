@@ -15,21 +15,43 @@ from shapely.geometry import shape
 from civicgrid.core.audit import audit_record
 from civicgrid.core.reports import ImportRejected, ImportReport
 from civicgrid.regions.crs import CRS, geometry_to_wgs84
+from civicgrid.regions.divisions import is_code
 from civicgrid.regions.geometry import area_m2, check_polygon
 from civicgrid.regions.models import GRID_CODE_LENGTH, Grid, Region
-from civicgrid.regions.services import bump_index_version
+from civicgrid.regions.services import (
+    bump_index_version,
+    check_grid_place,
+    check_lon_lat_bounds,
+)
 
 
 def _int_or_none(value: Any, what: str) -> int | None:
+    """A count: a whole number (1, 1.0 or "1"); not 1.5, not true, not negative."""
     if value in (None, ""):
         return None
-    try:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()
+    ):
         number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} {value!r} is not a whole number") from None
+    if number is None:
+        raise ValueError(f"{what} {value!r} is not a whole number")
     if number < 0:
         raise ValueError(f"{what} {value!r} is negative")
     return number
+
+
+def _props(feature: Any) -> dict[str, Any]:
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _code(feature: Any) -> str:
+    return str(_props(feature).get("code", "")).strip()
 
 
 def load_feature_collection(
@@ -69,21 +91,21 @@ def import_grids(
         r.region_code: r
         for r in Region.objects.filter(
             level="village",
-            region_code__in={
-                str((f.get("properties") or {}).get("code", ""))[:12]
-                for f in features
-                if isinstance(f, dict)
-            },
+            region_code__in={_code(f)[:12] for f in features},
         )
     }
     rows: list[Grid] = []
     seen: dict[str, int] = {}
     for i, feature in enumerate(features):
-        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
-        code = str(props.get("code", "")).strip()
+        props = _props(feature)
+        code = _code(feature)
         where = f"feature {i}" + (f" ({code})" if code else "")
         try:
-            if len(code) != GRID_CODE_LENGTH or not code.isdigit():
+            if not isinstance(feature, dict):
+                raise ValueError("feature is not an object")
+            if not isinstance(feature.get("properties"), dict):
+                raise ValueError("properties must be an object with the grid's code")
+            if not is_code(code, GRID_CODE_LENGTH):
                 raise ValueError(
                     f"code {code!r} must be 15 digits: the village code and 3 more"
                 )
@@ -100,7 +122,9 @@ def import_grids(
                 raw = shape(feature["geometry"])
             except Exception as exc:  # shapely raises several types for bad GeoJSON
                 raise ValueError(f"unreadable geometry: {exc}") from None
+            check_lon_lat_bounds(raw)
             checked = check_polygon(geometry_to_wgs84(raw, crs))
+            check_grid_place(code, checked.geometry)
             if checked.note:
                 report.notes.append(f"{file}: {where}: {checked.note}")
             households = _int_or_none(props.get("households"), "households")

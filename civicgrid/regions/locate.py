@@ -25,6 +25,7 @@ class CityIndex:
     codes: np.ndarray  # grid codes, sorted: a lower index wins a tie on a shared edge
     geoms: np.ndarray
     tree: STRtree
+    bounds: tuple[float, float, float, float]  # the city's extent: a cheap first test
 
     @classmethod
     def build(
@@ -38,9 +39,23 @@ class CityIndex:
         codes_arr = np.asarray(codes, dtype=object)[order]
         geoms_arr = np.asarray(geoms, dtype=object)[order]
         shapely.prepare(geoms_arr)
-        return cls(city_code, version, codes_arr, geoms_arr, STRtree(geoms_arr))
+        extent = shapely.total_bounds(geoms_arr) if len(geoms_arr) else (0, 0, -1, -1)
+        return cls(
+            city_code,
+            version,
+            codes_arr,
+            geoms_arr,
+            STRtree(geoms_arr),
+            tuple(float(v) for v in extent),  # type: ignore[arg-type]
+        )
+
+    def covers_xy(self, x: float, y: float) -> bool:
+        minx, miny, maxx, maxy = self.bounds
+        return minx <= x <= maxx and miny <= y <= maxy
 
     def locate_one(self, x: float, y: float) -> str | None:
+        if not self.covers_xy(x, y):
+            return None
         hits = self.tree.query(shapely.Point(x, y), predicate="intersects")
         if hits.size == 0:
             return None
@@ -49,8 +64,11 @@ class CityIndex:
     def locate_many(self, points: np.ndarray) -> np.ndarray:
         """Index into ``codes`` for every point, MISS where no grid holds it."""
         out = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
-        p_idx, g_idx = self.tree.query(points, predicate="intersects")
-        np.minimum.at(out, p_idx, g_idx)
+        minx, miny, maxx, maxy = self.bounds
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        inside = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+        p_idx, g_idx = self.tree.query(points[inside], predicate="intersects")
+        np.minimum.at(out, inside[p_idx], g_idx)
         out[out == np.iinfo(np.int64).max] = MISS
         return out
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.audit import audit_record, diff
+from civicgrid.regions.divisions import is_code
 from civicgrid.regions.geometry import area_m2, check_polygon
 from civicgrid.regions.models import GRID_CODE_LENGTH, Grid, GridIndexVersion, Region
 
@@ -26,8 +27,32 @@ def bump_index_version(city_codes: Iterable[str]) -> None:
         )
 
 
+def check_lon_lat_bounds(geom: BaseGeometry) -> None:
+    """Every vertex must be a longitude within ±180 and a latitude within ±90."""
+    if geom.is_empty:
+        return  # reported by check_polygon
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise GridError("coordinates outside longitude ±180 / latitude ±90")
+
+
+PLACE_MARGIN_DEG = 0.01  # about 1 km of slack around the county's boundary
+
+
+def check_grid_place(code: str, geometry: BaseGeometry) -> None:
+    """A grid must lie in (or within about 1 km of) its county, where the county's
+    boundary is on record: a typo in coordinates must not land a grid elsewhere."""
+    county = (
+        Region.objects.filter(region_code=code[:6]).only("boundary", "name").first()
+    )
+    if county is None or county.boundary is None:
+        return
+    if not geometry.intersects(county.boundary.buffer(PLACE_MARGIN_DEG)):
+        raise GridError(f"the grid lies outside {county.name} ({code[:6]})")
+
+
 def village_for_grid_code(code: str) -> Region:
-    if len(code) != GRID_CODE_LENGTH or not code.isdigit():
+    if not is_code(code, GRID_CODE_LENGTH):
         raise GridError(
             f"grid code {code!r} must be 15 digits: the village code and 3 more"
         )
@@ -37,11 +62,15 @@ def village_for_grid_code(code: str) -> Region:
         raise GridError(f"grid code {code}: no village/community {code[:12]}") from None
 
 
-def _grid_values(geometry: BaseGeometry) -> tuple[BaseGeometry, float, str]:
+def grid_validate_geometry(
+    code: str, geometry: BaseGeometry
+) -> tuple[BaseGeometry, float, str]:
+    check_lon_lat_bounds(geometry)
     try:
         checked = check_polygon(geometry)
     except ValueError as exc:
         raise GridError(str(exc)) from None
+    check_grid_place(code, checked.geometry)
     return checked.geometry, area_m2(checked.geometry), checked.note
 
 
@@ -57,7 +86,7 @@ def grid_create(
     origin_id: str = "",
 ) -> Grid:
     village = village_for_grid_code(code)
-    geom, area, note = _grid_values(geometry)
+    geom, area, note = grid_validate_geometry(code, geometry)
     with transaction.atomic():
         grid = Grid.objects.create(
             code=code,
@@ -104,7 +133,7 @@ def grid_update(
     if population is not None:
         grid.population = population
     if geometry is not None:
-        geom, area, note = _grid_values(geometry)
+        geom, area, note = grid_validate_geometry(grid.code, geometry)
         grid.geometry, grid.area_m2 = geom, area
         changes["geometry"] = ["…", note or "changed"]
     with transaction.atomic():

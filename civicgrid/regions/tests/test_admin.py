@@ -30,10 +30,13 @@ def test_editing_a_grid_in_gcj02_stores_wgs84_and_moves_the_index(
     admin_client: Client,
 ) -> None:
     """A boundary typed in GCJ-02 is saved in WGS-84, audited, and locate follows it."""
-    grid = Grid.objects.filter(city_code="3703").order_by("code").last()
-    assert grid is not None
+    zhangdian = Grid.objects.filter(region_code__startswith="370303").order_by("code")
+    grid, other = zhangdian.first(), zhangdian.last()
+    assert grid is not None and other is not None
     version = GridIndexVersion.objects.get(city_code="3703").version
-    target = box(100.0, 30.0, 100.01, 30.01)
+    # Moved onto a spot of another grid of the county, which it wins by its lower code.
+    p = other.geometry.representative_point()
+    target = box(p.x - 1e-4, p.y - 1e-4, p.x + 1e-4, p.y + 1e-4)
     typed = geometry_from_wgs84(target, CRS.GCJ02)
     response = admin_client.post(
         f"/admin/regions/grid/{grid.pk}/change/",
@@ -55,7 +58,7 @@ def test_editing_a_grid_in_gcj02_stores_wgs84_and_moves_the_index(
         action="grid.update", object_id=str(grid.pk)
     ).exists()
     locator.refresh()
-    assert locator.locate(100.005, 30.005) == grid.code
+    assert locator.locate(p.x, p.y) == grid.code
 
 
 def test_bad_geojson_is_refused_with_a_reason(admin_client: Client) -> None:
@@ -70,3 +73,22 @@ def test_bad_geojson_is_refused_with_a_reason(admin_client: Client) -> None:
     assert "GeoJSON" in response.content.decode()
     grid.refresh_from_db()
     assert grid.name != "x"
+
+
+def test_grid_moved_out_of_its_county_is_refused_in_the_form(
+    admin_client: Client,
+) -> None:
+    """A boundary far from the grid's county is a form error, not a server error."""
+    grid = Grid.objects.filter(region_code__startswith="370303").first()
+    assert grid is not None
+    response = admin_client.post(
+        f"/admin/regions/grid/{grid.pk}/change/",
+        {
+            "code": grid.code,
+            "name": "x",
+            "crs": "wgs84",
+            "geojson": json.dumps(mapping(box(100, 30, 100.01, 30.01))),
+        },
+    )
+    assert response.status_code == 200
+    assert "张店区" in response.content.decode()

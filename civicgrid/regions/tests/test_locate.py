@@ -144,16 +144,35 @@ def test_shared_edge_resolves_to_exactly_one_grid() -> None:
 
 
 def test_index_follows_grid_changes_in_this_process() -> None:
-    """A grid moved through the service is found at its new place at once."""
-    grid = Grid.objects.filter(region_code__startswith="370303001").first()
-    assert grid is not None
-    far = box(100.0, 30.0, 100.01, 30.01)
-    locator.refresh()
-    services.grid_update(actor=None, grid=grid, geometry=far)
-    assert (
-        APIClient().get(URL, {"lon": 100.005, "lat": 30.005}).json()["grid"]["code"]
-        == grid.code
+    """A grid moved through the service is found at its new place at once (it wins
+    the spot from the grid already there, having the lower code)."""
+    grid = (
+        Grid.objects.filter(region_code__startswith="370303").order_by("code").first()
     )
+    other = (
+        Grid.objects.filter(region_code__startswith="370303").order_by("code").last()
+    )
+    assert grid is not None and other is not None
+    p = other.geometry.representative_point()
+    locator.refresh()
+    assert locator.locate(p.x, p.y) == other.code
+    services.grid_update(
+        actor=None,
+        grid=grid,
+        geometry=box(p.x - 1e-4, p.y - 1e-4, p.x + 1e-4, p.y + 1e-4),
+    )
+    body = APIClient().get(URL, {"lon": p.x, "lat": p.y}).json()
+    assert body["grid"]["code"] == grid.code
+
+
+def test_grid_far_from_its_county_is_refused() -> None:
+    """A boundary typed with wrong coordinates (landing in another province) is refused."""
+    grid = Grid.objects.filter(region_code__startswith="370303").first()
+    assert grid is not None
+    with pytest.raises(services.GridError, match="张店区"):
+        services.grid_update(
+            actor=None, grid=grid, geometry=box(100, 30, 100.01, 30.01)
+        )
 
 
 @pytest.fixture

@@ -4,15 +4,21 @@ from pathlib import Path
 from typing import Any
 
 import polib
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Compile every django.po under LOCALE_PATHS into django.mo when it is newer."
+    help = "Compile every django.po of LOCALE_PATHS and of our apps into django.mo."
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        for base in settings.LOCALE_PATHS:
+        bases = [Path(p) for p in settings.LOCALE_PATHS] + [
+            Path(app.path) / "locale"
+            for app in apps.get_app_configs()
+            if app.name.startswith("civicgrid.")
+        ]
+        for base in bases:
             for po_path in Path(base).glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if (

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from civicgrid.core.reports import ImportRejected
 from civicgrid.regions.crs import CRS
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if not Path(opts["path"]).is_file():
+            raise CommandError(f"no such file: {opts['path']}")
         try:
             report = import_grids_file(
                 Path(opts["path"]), crs=opts["crs"], partial=opts["partial"]
