@@ -12,6 +12,8 @@ from rest_framework.test import APIClient
 
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role, User
+from civicgrid.events.catalogue import catalogue_load_default
+from civicgrid.events.services import workflow_install_shipped
 from civicgrid.regions.demo_grids import DATA_DIR, DEMO_BOUNDARIES, generate_city_grids
 from civicgrid.regions.divisions import import_divisions, import_population
 from civicgrid.regions.models import Grid, Region
@@ -36,6 +38,8 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         import_divisions(shared_data("admin_divisions_shandong"), province="37")
         import_population(DATA_DIR / "census2020_shandong.csv")
         generate_city_grids("3703", DEMO_BOUNDARIES)
+        workflow_install_shipped()
+        catalogue_load_default(actor=None)
 
 
 @pytest.fixture(autouse=True)

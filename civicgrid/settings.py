@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CIVICGRID_VAR_DIR", BASE_DIR / "var"))
+# The embedded database, keys and uploads live here: it must exist before the first
+# connection (a fresh clone has no var/).
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # "demo" (embedded SQLite, demo accounts), "test" or "production".
 MODE = os.environ.get("CIVICGRID_MODE", "demo")
@@ -38,6 +41,8 @@ INSTALLED_APPS = [
     "civicgrid.core",
     "civicgrid.accounts",
     "civicgrid.regions",
+    "civicgrid.events",
+    "civicgrid.peace_index",
     "civicgrid.web",
 ]
 
@@ -112,6 +117,8 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 NODE_MODULES = BASE_DIR / "node_modules"
@@ -123,6 +130,7 @@ STATICFILES_DIRS = [
         "vendor/leaflet-geoman",
         NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
     ),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 
 LOGIN_URL = "/admin/login/"
@@ -138,7 +146,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_RATES": {
-        "locate": os.environ.get("CIVICGRID_LOCATE_RATE", "600/min")
+        "locate": os.environ.get("CIVICGRID_LOCATE_RATE", "600/min"),
+        "public_report": os.environ.get("CIVICGRID_PUBLIC_REPORT_RATE", "30/hour"),
     },
 }
 

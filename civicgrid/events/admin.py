@@ -1,0 +1,303 @@
+"""Back office for the matter catalogue (editable, audited, exportable to Excel) and
+read-only views of workflows, events and their append-only timeline."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.core.audit import audit_record, diff
+from civicgrid.events.catalogue import (
+    XLSX_CONTENT_TYPE,
+    catalogue_export_xlsx,
+    catalogue_template_xlsx,
+    validate_time_limits,
+)
+from civicgrid.events.models import (
+    Assignment,
+    Attachment,
+    Event,
+    EventAction,
+    Matter,
+    MatterCategory,
+    WorkflowDefinition,
+)
+
+
+def _xlsx_response(data: bytes, stem: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    name = f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Catalogue edits made by hand leave the same audit trail as imports."""
+
+    audit_name = ""
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        before = {f: form.initial.get(f) for f in form.changed_data} if change else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            after = {f: form.cleaned_data.get(f) for f in form.changed_data}
+            audit_record(
+                actor=request.user,
+                action=f"{self.audit_name}.{'update' if change else 'create'}",
+                obj=obj,
+                changes=diff(before, after),
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            audit_record(
+                actor=request.user,
+                action=f"{self.audit_name}.delete",
+                obj=obj,
+                changes={"code": obj.code, "name": obj.name},
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+
+@admin.register(MatterCategory)
+class MatterCategoryAdmin(AuditedAdmin):
+    audit_name = "matter_category"
+    list_display = ("code", "name", "parent", "order")
+    list_filter = (("parent", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+    ordering = ("code",)
+
+
+class MatterForm(forms.ModelForm):
+    class Meta:
+        model = Matter
+        fields = [
+            "code",
+            "name",
+            "category",
+            "description",
+            "keywords",
+            "town_department",
+            "county_department",
+            "city_department",
+            "time_limits",
+            "admitted_to_grid",
+            "small_in_grid",
+            "peace_item_code",
+            "active",
+        ]
+
+    def clean_time_limits(self) -> dict[str, Any]:
+        try:
+            return validate_time_limits(self.cleaned_data.get("time_limits"))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("small_in_grid") and not data.get("admitted_to_grid"):
+            self.add_error(
+                "small_in_grid",
+                _(
+                    "A small matter handled in the grid must be admitted to grid workers."
+                ),
+            )
+        return data
+
+
+@admin.register(Matter)
+class MatterAdmin(AuditedAdmin):
+    audit_name = "matter"
+    form = MatterForm
+    change_list_template = "admin/events/matter/change_list.html"
+    list_display = (
+        "code",
+        "name",
+        "category",
+        "town_department",
+        "county_department",
+        "city_department",
+        "admitted_to_grid",
+        "small_in_grid",
+        "peace_item_code",
+        "active",
+    )
+    list_filter = (
+        "active",
+        "admitted_to_grid",
+        "small_in_grid",
+        ("category", admin.RelatedOnlyFieldListFilter),
+        "county_department",
+        "peace_item_code",
+    )
+    search_fields = ("code", "name", "keywords", "description")
+    list_select_related = ("category",)
+    autocomplete_fields = ("category",)
+    actions = ("export_catalogue",)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "category", "description", "keywords")}),
+        (
+            _("responsible department kind"),
+            {"fields": ("town_department", "county_department", "city_department")},
+        ),
+        (
+            _("handling"),
+            {
+                "fields": (
+                    "time_limits",
+                    "admitted_to_grid",
+                    "small_in_grid",
+                    "peace_item_code",
+                    "active",
+                )
+            },
+        ),
+    )
+
+    @admin.action(description=_("Export the whole catalogue to Excel"))
+    def export_catalogue(
+        self, request: HttpRequest, queryset: QuerySet[Matter]
+    ) -> HttpResponse:
+        # The whole catalogue, not the selection: the file must re-import unchanged.
+        return _xlsx_response(catalogue_export_xlsx(), "matter-catalogue")
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "export/",
+                wrap(self.export_view),
+                name="events_matter_export",
+            ),
+            path(
+                "template/",
+                wrap(self.template_view),
+                name="events_matter_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return _xlsx_response(catalogue_export_xlsx(), "matter-catalogue")
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return _xlsx_response(catalogue_template_xlsx(), "matter-catalogue-template")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services: the timeline is append-only, and
+    workflows and assignments change through their own actions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(WorkflowDefinition)
+class WorkflowDefinitionAdmin(ReadOnlyAdmin):
+    list_display = ("name", "city_code", "version", "active", "created_at")
+    list_filter = ("active", "name")
+    search_fields = ("name", "city_code")
+
+
+class EventActionInline(admin.TabularInline):
+    model = EventAction
+    fields = ("at", "transition", "from_state", "to_state", "actor_label", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "code",
+        "title",
+        "city_code",
+        "matter",
+        "severity",
+        "state",
+        "level",
+        "source",
+        "deadline_at",
+        "created_at",
+    )
+    list_filter = ("state", "severity", "level", "source", "city_code")
+    search_fields = ("code", "title")
+    list_select_related = ("matter",)
+    date_hierarchy = "created_at"
+    # Personal data (reporter name and phone) stays out: its reads must be logged,
+    # which only the masked API paths do.
+    exclude = ("reporter_name", "reporter_phone", "idempotency_key", "request_digest")
+    inlines = (EventActionInline,)
+
+
+@admin.register(EventAction)
+class EventActionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "event",
+        "transition",
+        "from_state",
+        "to_state",
+        "actor_label",
+        "at",
+    )
+    list_filter = ("transition", "to_state")
+    search_fields = ("event__code", "actor_label", "note")
+    list_select_related = ("event",)
+    date_hierarchy = "at"
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ("event", "department", "role", "status", "active", "updated_at")
+    list_filter = ("role", "status", "active")
+    search_fields = ("event__code", "department__name")
+    list_select_related = ("event", "department")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("event", "file", "content_type", "size", "created_at")
+    list_filter = ("content_type",)
+    search_fields = ("event__code", "sha256")
+    list_select_related = ("event",)

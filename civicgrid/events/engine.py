@@ -1,0 +1,341 @@
+"""The workflow engine: one step of an event's loop, checked against the definition
+the event started with, recorded in its timeline in the same transaction.
+
+Deadlines: a step with a time limit that changes the state (or escalates) starts a new
+deadline; a step without one keeps the running deadline (an extension request does not
+stop the clock); a final state has none.
+
+A step is refused (and nothing is written) when the definition lacks the transition
+from the current state, the actor lacks the role or scope, a required field is
+missing, a guard fails, or the caller saw an older version of the event (409).
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from civicgrid.accounts.models import Department, Role, StaffPost
+from civicgrid.core.audit import audit_record
+from civicgrid.events import workflow
+from civicgrid.events.errors import EventError, NotPermitted, StaleVersion
+from civicgrid.events.models import (
+    Assignment,
+    Event,
+    EventAction,
+    Level,
+    Rating,
+    WorkflowDefinition,
+)
+from civicgrid.events.notify import notify, reporters
+from civicgrid.events.services import _attach, _deadline
+from civicgrid.events.uploads import Photo
+
+# The prefix length of the center that handles an event at each level.
+CENTER_PREFIX = {
+    Level.GRID: 9,
+    Level.VILLAGE: 9,
+    Level.TOWN: 9,
+    Level.COUNTY: 6,
+    Level.CITY: 4,
+}
+NEXT_LEVEL = {
+    Level.GRID: Level.TOWN,
+    Level.VILLAGE: Level.TOWN,
+    Level.TOWN: Level.COUNTY,
+    Level.COUNTY: Level.CITY,
+}
+DEPARTMENT_EFFECTS = {"sign_for", "send_back", "report_done"}
+
+
+@lru_cache(maxsize=256)
+def _definition(workflow_id: int) -> workflow.Definition:
+    """Definitions never change once stored (a change is a new version)."""
+    return workflow.parse(WorkflowDefinition.objects.get(pk=workflow_id).definition)
+
+
+def definition_of(event: Event) -> workflow.Definition:
+    return _definition(event.workflow_id)
+
+
+def _active_posts(actor: Any) -> list[StaffPost]:
+    if actor is None or not actor.is_authenticated:
+        return []
+    return list(actor.posts.filter(active=True).select_related("department"))
+
+
+def authorise(actor: Any, event: Event, t: workflow.Transition) -> Department | None:
+    """The department the actor acts for (department steps), or None; NotPermitted
+    when no role of the transition fits the actor's posts and scope."""
+    if actor is not None and getattr(actor, "is_superuser", False):
+        return None
+    if (
+        "reporter" in t.roles
+        and actor is not None
+        and event.reporter_id == getattr(actor, "pk", None)
+    ):
+        return None
+    for post in _active_posts(actor):
+        if post.role not in t.roles:
+            continue
+        if post.role == Role.DEPARTMENT_STAFF:
+            assigned = event.assignments.filter(
+                active=True, department=post.department_id
+            ).exists()
+            if assigned:
+                return post.department
+            continue
+        if not event.region_code.startswith(post.region_code):
+            continue
+        if (
+            post.role == Role.CENTER_STAFF
+            and len(post.region_code) != CENTER_PREFIX[Level(event.level)]
+        ):
+            continue  # the center of the event's handling level acts
+        return None
+    raise NotPermitted(f"your posts do not allow “{t.label}” on event {event.code}")
+
+
+def _assignment(event: Event, department: Department | None) -> Assignment:
+    a = (
+        event.assignments.filter(active=True, department=department).first()
+        if department
+        else None
+    )
+    if a is None:
+        raise NotPermitted("your department holds no assignment on this event")
+    return a
+
+
+def _apply_effect(
+    event: Event,
+    t: workflow.Transition,
+    data: dict[str, Any],
+    department: Department | None,
+) -> str | None:
+    """Do the transition's effect; return a state that overrides the target (a
+    co-signed step that is not complete yet stays where it is)."""
+    effect = t.effect
+    if effect == "merge":
+        other = Event.objects.filter(
+            code=str(data["duplicate_of"]), city_code=event.city_code
+        ).first()
+        if other is None or other.pk == event.pk or other.duplicate_of_id:
+            raise EventError(
+                "duplicate_of must be another open event of the same city",
+                field="duplicate_of",
+            )
+        event.duplicate_of = other
+    elif effect == "dispatch":
+        co = data.get("co_departments", [])
+        if not isinstance(co, list):
+            raise EventError(
+                "co_departments must be a list of department ids",
+                field="co_departments",
+            )
+        ids = [data["lead_department"], *co]
+        depts = {
+            d.pk: d
+            for d in Department.objects.filter(
+                pk__in=[i for i in ids if str(i).isdigit()]
+            )
+        }
+        if len(depts) != len(set(map(str, ids))) or len(ids) != len(set(map(str, ids))):
+            raise EventError("unknown or repeated department", field="lead_department")
+        for d in depts.values():
+            if not event.region_code.startswith(d.region_code):
+                raise EventError(
+                    f"{d.name} does not serve this event's area",
+                    field="lead_department",
+                )
+        event.assignments.filter(active=True).update(active=False)
+        lead = depts[int(ids[0])]
+        Assignment.objects.create(
+            event=event, department=lead, role=Assignment.Role.LEAD
+        )
+        for i in ids[1:]:
+            Assignment.objects.create(
+                event=event, department=depts[int(i)], role=Assignment.Role.CO
+            )
+        event.lead_department = lead
+    elif effect == "sign_for":
+        a = _assignment(event, department)
+        if a.status != Assignment.Status.PENDING:
+            raise EventError("your department has already signed for this event")
+        a.status = Assignment.Status.SIGNED
+        a.save(update_fields=["status", "updated_at"])
+        if (
+            a.role == Assignment.Role.CO
+            and event.assignments.filter(
+                active=True, role=Assignment.Role.LEAD, status=Assignment.Status.PENDING
+            ).exists()
+        ):
+            return event.state  # a co-handler signing first does not start the step
+    elif effect == "send_back":
+        _assignment(event, department)
+        event.assignments.filter(active=True).update(
+            active=False, status=Assignment.Status.RETURNED
+        )
+        event.lead_department = None
+    elif effect == "report_done":
+        a = _assignment(event, department)
+        if a.status != Assignment.Status.SIGNED:
+            raise EventError("sign for the event before reporting it done")
+        a.status, a.result = Assignment.Status.REPORTED, str(data["result"])
+        a.save(update_fields=["status", "result", "updated_at"])
+        waiting = event.assignments.filter(active=True).exclude(
+            status=Assignment.Status.REPORTED
+        )
+        if waiting.exists():
+            return event.state  # 会签: the step completes when every department reports
+    elif effect == "escalate":
+        event.level = NEXT_LEVEL[Level(event.level)]
+        event.assignments.filter(active=True).update(active=False)
+        event.lead_department = None
+    elif effect == "extend":
+        asked = (
+            event.actions.filter(transition="request_extension").order_by("-id").first()
+        )
+        hours = float((asked.data if asked else {}).get("hours", 0))
+        base = event.deadline_at or timezone.now()
+        event.deadline_at = base + timedelta(hours=hours)
+    elif effect == "rate":
+        if data["rating"] not in Rating.values:
+            raise EventError(
+                f"rating must be one of {', '.join(Rating.values)}", field="rating"
+            )
+        event.rating = data["rating"]
+        if (
+            event.rating == Rating.UNSATISFIED
+        ):  # the work goes on: departments report again
+            event.assignments.filter(
+                active=True, status=Assignment.Status.REPORTED
+            ).update(status=Assignment.Status.SIGNED)
+    return None
+
+
+def _check_guard(event: Event, t: workflow.Transition) -> None:
+    if t.guard == "small_in_grid" and not (
+        event.matter and event.matter.small_in_grid and event.matter.admitted_to_grid
+    ):
+        raise EventError(
+            "only small matters admitted to grid workers are handled in the grid"
+        )
+    if t.guard == "not_top_level" and event.level == Level.CITY:
+        raise EventError("the event is already handled at city level")
+
+
+def _clean_fields(t: workflow.Transition, data: Mapping[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in data.items() if v not in (None, "", [])}
+    missing = [f for f in t.fields if f not in clean]
+    if missing:
+        raise EventError(f"“{t.label}” needs: {', '.join(missing)}", field=missing[0])
+    if "hours" in clean:
+        try:
+            hours = float(clean["hours"])
+        except (TypeError, ValueError):
+            raise EventError("hours must be a number", field="hours") from None
+        if not 0 < hours <= 720:
+            raise EventError("hours must be between 0 and 720", field="hours")
+        clean["hours"] = hours
+    for key in ("reason", "result", "conclusion"):
+        if key in clean and len(str(clean[key])) > 4000:
+            raise EventError(f"{key} longer than 4,000 characters", field=key)
+    return clean
+
+
+def event_act(
+    *,
+    actor: Any,
+    event_id: int,
+    transition: str,
+    version: int,
+    data: Mapping[str, Any] | None = None,
+    note: str = "",
+    photos: Sequence[Photo] = (),
+) -> Event:
+    """Take one step of the loop. ``version`` is the event version the caller saw."""
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update()
+            .select_related("matter", "workflow")
+            .get(pk=event_id)
+        )
+        if event.version != version:
+            raise StaleVersion(event)
+        definition = definition_of(event)
+        t = definition.transitions.get(transition)
+        if t is None:
+            raise EventError(
+                f"the workflow has no step {transition!r}", field="transition"
+            )
+        if event.state not in t.sources:
+            raise EventError(
+                f"“{t.label}” is not possible while the event is {definition.label(event.state)}",
+                field="transition",
+            )
+        clean = _clean_fields(t, data or {})
+        department = authorise(actor, event, t)
+        if t.effect in DEPARTMENT_EFFECTS and department is None:
+            department = _department_of(actor, event)
+        _check_guard(event, t)
+        from_state = event.state
+        stay = _apply_effect(event, t, clean, department)
+        to_state = stay if stay is not None else t.target(clean)
+        if definition.is_final(to_state):
+            event.deadline_at, event.deadline_kind = None, ""
+        elif t.time_limit and (to_state != from_state or t.effect == "escalate"):
+            event.deadline_at = _deadline(
+                event.matter, event.severity, t.time_limit, definition.default_limits
+            )
+            event.deadline_kind = t.time_limit
+        event.closed_at = timezone.now() if definition.is_final(to_state) else None
+        event.state = to_state
+        event.version += 1
+        event.save()
+        action = EventAction.objects.create(
+            event=event,
+            transition=t.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor_label=actor.get_username()
+            if actor is not None and actor.is_authenticated
+            else "system",
+            department=department,
+            note=note,
+            data=_jsonable(clean),
+            deadline_at=event.deadline_at,
+        )
+        _attach(event, action, photos)
+        if definition.is_final(to_state) and to_state != "merged":
+            notify(
+                reporters(event),
+                f"您反映的问题（{event.code}）已{definition.label(to_state)}",
+                event,
+            )
+        audit_record(
+            actor=actor,
+            action=f"event.{t.name}",
+            obj=event,
+            changes={
+                "state": [from_state, to_state],
+                "version": [version, event.version],
+            },
+        )
+    return event
+
+
+def _department_of(actor: Any, event: Event) -> Department | None:
+    """A superuser acting on a department step acts for the lead department."""
+    return event.lead_department
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v if isinstance(v, str | int | float | bool | list) else str(v))
+        for k, v in data.items()
+    }

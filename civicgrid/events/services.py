@@ -1,0 +1,286 @@
+"""Writes of the events domain: workflow definitions and intake. The loop's steps
+are in ``engine.py``."""
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from civicgrid.core.audit import audit_record
+from civicgrid.events import workflow
+from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
+from civicgrid.events.models import (
+    Attachment,
+    Event,
+    EventAction,
+    EventCounter,
+    Level,
+    Matter,
+    Severity,
+    Source,
+    WorkflowDefinition,
+)
+from civicgrid.events.uploads import Photo
+from civicgrid.regions.crs import CRS, to_wgs84, valid_lon_lat
+from civicgrid.regions.locate import locator
+from civicgrid.regions.models import Grid
+
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+# Shipped definitions: the full loop for every city, 烟台's variant for 烟台市 (3706).
+SHIPPED = [("", "full_loop.json"), ("3706", "yantai.json")]
+
+
+def workflow_install(
+    *, actor: Any, city_code: str, data: dict[str, Any]
+) -> WorkflowDefinition:
+    """Store a new version of a city's definition (validated); it becomes the active
+    one for new events, while running events keep the version they started with."""
+    parsed = workflow.parse(data)
+    with transaction.atomic():
+        current = WorkflowDefinition.objects.filter(
+            city_code=city_code, name=parsed.name
+        )
+        last = current.aggregate(v=Max("version"))["v"] or 0
+        if last and current.get(version=last).definition == data:
+            return current.get(version=last)
+        current.update(active=False)
+        wf = WorkflowDefinition.objects.create(
+            city_code=city_code, name=parsed.name, version=last + 1, definition=data
+        )
+        audit_record(
+            actor=actor,
+            action="workflow.install",
+            obj=wf,
+            region_code=city_code,
+            changes={"name": [None, parsed.name], "version": [last or None, last + 1]},
+        )
+    return wf
+
+
+def workflow_install_shipped(*, actor: Any = None) -> list[WorkflowDefinition]:
+    return [
+        workflow_install(
+            actor=actor,
+            city_code=city,
+            data=json.loads((DEFINITIONS_DIR / name).read_text(encoding="utf-8")),
+        )
+        for city, name in SHIPPED
+    ]
+
+
+def workflow_for_city(city_code: str) -> WorkflowDefinition:
+    """The city's active definition, else the default one."""
+    wf = (
+        WorkflowDefinition.objects.filter(active=True, city_code__in=[city_code, ""])
+        .order_by("-city_code", "-version")
+        .first()
+    )
+    if wf is None:
+        raise EventError("no workflow definition is installed")
+    return wf
+
+
+def next_event_code(city_code: str) -> str:
+    """``3703-20261129-0042``: the city, the local day, the day's sequence number."""
+    day = timezone.localdate()
+    updated = EventCounter.objects.filter(city_code=city_code, day=day).update(
+        last=F("last") + 1
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                EventCounter.objects.create(city_code=city_code, day=day, last=1)
+        except IntegrityError:  # another request created it first
+            EventCounter.objects.filter(city_code=city_code, day=day).update(
+                last=F("last") + 1
+            )
+    last = EventCounter.objects.get(city_code=city_code, day=day).last
+    return f"{city_code}-{day:%Y%m%d}-{last:04d}"
+
+
+def request_digest(payload: dict[str, Any], photos: Sequence[Photo]) -> str:
+    """A fingerprint of a report, to tell a retry from a different request."""
+    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    h = hashlib.sha256(body.encode())
+    for p in photos:
+        h.update(p.sha256.encode())
+    return h.hexdigest()
+
+
+def route_text(
+    text: str, matters: Sequence[Matter] | None = None
+) -> list[tuple[Matter, float]]:
+    """Matters proposed for a report's text, best first, with a confidence in [0, 1]:
+    the share of the best-scoring matter's keyword hits (staff confirm or change it)."""
+    pool = (
+        list(matters)
+        if matters is not None
+        else list(Matter.objects.filter(active=True))
+    )
+    scored = []
+    for m in pool:
+        words = [
+            w for w in (m.keywords or "").replace("，", ",").split(",") if w.strip()
+        ]
+        hits = sum(len(w.strip()) for w in words if w.strip() in text)
+        if m.name in text:
+            hits += len(m.name) * 2
+        if hits:
+            scored.append((m, hits))
+    total = sum(h for _, h in scored)
+    scored.sort(key=lambda mh: (-mh[1], mh[0].code))
+    return [(m, round(h / total, 3)) for m, h in scored[:5]]
+
+
+def _deadline(
+    matter: Matter | None, severity: str, kind: str | None, defaults: dict[str, float]
+) -> Any:
+    if not kind:
+        return None
+    hours = matter.limit_hours(severity, kind) if matter else None
+    if hours is None:
+        hours = defaults.get(kind)
+    return timezone.now() + timedelta(hours=hours) if hours else None
+
+
+def event_report(
+    *,
+    actor: Any,
+    source: str,
+    title: str,
+    description: str,
+    lon: float,
+    lat: float,
+    crs: str = CRS.WGS84,
+    matter: Matter | None = None,
+    severity: str = Severity.NORMAL,
+    address: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    photos: Sequence[Photo] = (),
+    idempotency_key: str | None = None,
+    digest: str = "",
+) -> tuple[Event, bool]:
+    """Take a report from any source: locate it, route it, open it in its city's
+    workflow. Returns (event, created); a retry with the same Idempotency-Key returns
+    the first event, and the same key with a different request is refused."""
+    if source not in Source.values:
+        raise EventError(f"unknown source {source!r}", field="source")
+    if severity not in Severity.values:
+        raise EventError(f"unknown severity {severity!r}", field="severity")
+    if idempotency_key:
+        first = Event.objects.filter(idempotency_key=idempotency_key).first()
+        if first is not None:
+            if first.request_digest != digest:
+                raise IdempotencyConflict(idempotency_key)
+            return first, False
+    if not valid_lon_lat(lon, lat):
+        raise EventError(
+            "longitude must be within ±180 and latitude within ±90", field="lon"
+        )
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    locator.refresh()
+    code = locator.locate(wlon, wlat)
+    grid = (
+        Grid.objects.select_related("village").filter(code=code).first()
+        if code
+        else None
+    )
+    if grid is None:
+        raise OutsideGrids("the point is not inside any grid", field="lon")
+    if matter is None:
+        proposals = route_text(f"{title} {description}")
+        matter = proposals[0][0] if proposals and proposals[0][1] >= 0.5 else None
+    wf = workflow_for_city(grid.city_code)
+    definition = workflow.parse(wf.definition)
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                code=next_event_code(grid.city_code),
+                city_code=grid.city_code,
+                region_code=grid.code,
+                grid=grid,
+                source=source,
+                matter=matter,
+                severity=severity,
+                title=title,
+                description=description,
+                lon=wlon,
+                lat=wlat,
+                address=address,
+                reporter=actor
+                if actor is not None and actor.is_authenticated
+                else None,
+                reporter_name=reporter_name,
+                reporter_phone=reporter_phone,
+                workflow=wf,
+                state=definition.initial,
+                level=Level.TOWN,
+                deadline_at=_deadline(
+                    matter,
+                    severity,
+                    definition.initial_limit,
+                    definition.default_limits,
+                ),
+                deadline_kind=definition.initial_limit or "",
+                idempotency_key=idempotency_key or None,
+                request_digest=digest,
+                tracking_token=secrets.token_urlsafe(12),
+            )
+            action = EventAction.objects.create(
+                event=event,
+                transition="report",
+                from_state="",
+                to_state=event.state,
+                actor=event.reporter,
+                actor_label=_label(actor, source),
+                data={"source": source, "matter": matter.code if matter else None},
+                deadline_at=event.deadline_at,
+            )
+            _attach(event, action, photos)
+            audit_record(
+                actor=actor,
+                action="event.report",
+                obj=event,
+                changes={"state": [None, event.state], "source": [None, source]},
+            )
+    except IntegrityError:
+        if idempotency_key:  # a concurrent retry won the race: answer with its event
+            first = Event.objects.filter(idempotency_key=idempotency_key).first()
+            if first is not None and first.request_digest == digest:
+                return first, False
+            if first is not None:
+                raise IdempotencyConflict(idempotency_key) from None
+        raise
+    return event, True
+
+
+def _label(actor: Any, fallback: str) -> str:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return str(actor.get_username())
+    return fallback
+
+
+def _attach(event: Event, action: EventAction, photos: Sequence[Photo]) -> None:
+    for p in photos:
+        a = Attachment(
+            event=event,
+            action=action,
+            content_type=p.content_type,
+            size=len(p.content),
+            sha256=p.sha256,
+        )
+        a.file.save(
+            f"{event.code}-{p.sha256[:12]}.{p.extension}",
+            ContentFile(p.content),
+            save=False,
+        )
+        a.save()

@@ -1,0 +1,440 @@
+"""Workbench pages for staff: the queue of events in their scope, an event's detail
+with its timeline and map, one form per step they may take, and attachments."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from shapely.geometry import mapping
+
+from civicgrid.accounts.models import Department
+from civicgrid.accounts.selectors import is_staff_member
+from civicgrid.core.personal import PersonalKind, mask
+from civicgrid.events import engine, selectors, workflow
+from civicgrid.events.errors import EventError, NotPermitted, StaleVersion
+from civicgrid.events.forms import (
+    RATING_CHOICES,
+    SOURCE_LABELS,
+    QueueFilterForm,
+    TransitionForm,
+    field_label,
+)
+from civicgrid.events.models import (
+    Assignment,
+    Attachment,
+    Event,
+    Matter,
+    WorkflowDefinition,
+)
+from civicgrid.events.uploads import check_photos
+
+LOGIN_URL = reverse_lazy("workbench:login")
+SOON = timedelta(hours=2)
+# "Waiting for me" runs the engine's permission check per event: the candidates are
+# first narrowed by state and role in SQL, and at most this many are checked.
+MINE_LIMIT = 500
+PAGE_SIZE = 50
+TABS = ("mine", "soon", "overdue", "all")
+
+
+def staff_required(view: Any) -> Any:
+    """Signed in, and holding a staff post (citizens have their own pages)."""
+
+    @login_required(login_url=LOGIN_URL)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_staff_member(request.user):  # type: ignore[arg-type]
+            raise PermissionDenied
+        return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def available_steps(user: Any, event: Event) -> list[workflow.Transition]:
+    """The steps of the event's loop this user may take now."""
+    out = []
+    for t in engine.definition_of(event).available(event.state):
+        try:
+            department = engine.authorise(user, event, t)
+        except NotPermitted:
+            continue
+        if department is not None and t.effect in ("sign_for", "report_done"):
+            # The engine refuses signing twice or reporting before signing: offering
+            # those buttons would only lead to an error.
+            status = (
+                event.assignments.filter(active=True, department=department)
+                .values_list("status", flat=True)
+                .first()
+            )
+            wanted = (
+                Assignment.Status.PENDING
+                if t.effect == "sign_for"
+                else Assignment.Status.SIGNED
+            )
+            if status != wanted:
+                continue
+        out.append(t)
+    return out
+
+
+def _mine_ids(user: Any, qs: QuerySet[Event]) -> list[int]:
+    open_events = qs.filter(closed_at__isnull=True)
+    roles = set(getattr(user, "roles", set())) | {"reporter"}
+    wanted = Q(pk__in=[])
+    for wf in WorkflowDefinition.objects.filter(
+        pk__in=open_events.values("workflow_id")
+    ):
+        definition = workflow.parse(wf.definition)
+        states = {
+            s
+            for t in definition.transitions.values()
+            if user.is_superuser or t.roles & roles
+            for s in t.sources
+        }
+        wanted |= Q(workflow_id=wf.pk, state__in=states)
+    candidates = (
+        open_events.filter(wanted)
+        .select_related("workflow", "matter")
+        .order_by("deadline_at", "id")[:MINE_LIMIT]
+    )
+    return [e.pk for e in candidates if available_steps(user, e)]
+
+
+def deadline_status(event: Event, now: datetime | None = None) -> str:
+    """ "overdue" when past; "soon" within 2 h or the last 25 % of its time limit."""
+    if event.deadline_at is None or event.closed_at is not None:
+        return ""
+    now = now or timezone.now()
+    left = event.deadline_at - now
+    if left < timedelta(0):
+        return "overdue"
+    hours = (
+        event.matter.limit_hours(event.severity, event.deadline_kind)
+        if event.matter and event.deadline_kind
+        else None
+    )
+    if hours is None and event.deadline_kind:
+        hours = engine.definition_of(event).default_limits.get(event.deadline_kind)
+    if left <= SOON or (hours and left <= timedelta(hours=hours) * 0.25):
+        return "soon"
+    return ""
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The events in the user's scope, by tab, with filters and counts per tab."""
+    user = request.user
+    visible = selectors.events_visible(user)
+    definitions = WorkflowDefinition.objects.filter(
+        pk__in=visible.values("workflow_id")
+    )
+    states: dict[str, str] = {}
+    for wf in definitions:
+        for name, spec in wf.definition["states"].items():
+            states.setdefault(name, str(spec.get("label", name)))
+    matters = Matter.objects.filter(pk__in=visible.values("matter_id")).order_by("code")
+    form = QueueFilterForm(
+        request.GET or None,
+        states=list(states.items()),
+        matters=[(m.code, m.name) for m in matters],
+    )
+    filtered = selectors.events_filtered(visible, form.params())
+    now = timezone.now()
+    open_events = filtered.filter(closed_at__isnull=True)
+    mine = _mine_ids(user, filtered)
+    by_tab = {
+        "mine": filtered.filter(pk__in=mine),
+        "soon": open_events.filter(deadline_at__gte=now, deadline_at__lt=now + SOON),
+        "overdue": open_events.filter(deadline_at__lt=now),
+        "all": filtered,
+    }
+    tab = request.GET.get("tab", "mine")
+    if tab not in TABS:
+        tab = "mine"
+    labels = {
+        "mine": _("Waiting for me"),
+        "soon": _("Due within 2 hours"),
+        "overdue": _("Overdue"),
+        "all": _("All"),
+    }
+    tabs = [
+        {
+            "key": key,
+            "label": labels[key],
+            "count": len(mine) if key == "mine" else by_tab[key].count(),
+        }
+        for key in TABS
+    ]
+    rows = by_tab[tab].select_related("matter", "workflow", "lead_department")
+    order = ("deadline_at", "-id") if tab != "all" else ("-created_at", "-id")
+    page = Paginator(rows.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    events = [
+        {
+            "event": e,
+            "state_label": engine.definition_of(e).label(e.state),
+            "deadline_status": deadline_status(e, now),
+        }
+        for e in page
+    ]
+    query = request.GET.copy()
+    for key in ("tab", "page"):
+        query.pop(key, None)
+    return render(
+        request,
+        "events/queue.html",
+        {
+            "form": form,
+            "tabs": tabs,
+            "tab": tab,
+            "events": events,
+            "page": page,
+            "filters": query.urlencode(),
+        },
+    )
+
+
+def _visible_event(user: Any, code: str) -> Event:
+    event = (
+        selectors.events_visible(user)
+        .select_related("matter", "grid", "workflow", "lead_department")
+        .filter(code=code)
+        .first()
+    )
+    if event is None:
+        raise Http404(_("No such event in your scope."))
+    return event
+
+
+def _departments_for(event: Event) -> QuerySet[Department]:
+    """Departments that serve the event's area: their code prefixes the event's."""
+    prefixes = [event.region_code[:n] for n in range(2, len(event.region_code) + 1)]
+    return Department.objects.filter(
+        city_code=event.city_code, region_code__in=prefixes
+    ).order_by("region_code", "name")
+
+
+@dataclass
+class TimelineRow:
+    step: str
+    state_label: str
+    actor: str
+    department: str
+    at: datetime
+    note: str
+    data: list[tuple[str, str]]
+    attachments: Sequence[Attachment]
+
+
+def _data_rows(
+    data: dict[str, Any], departments: dict[int, str]
+) -> list[tuple[str, str]]:
+    ratings = {k: str(v) for k, v in RATING_CHOICES}
+    out = []
+    for key, value in data.items():
+        if key in ("source", "matter") or value in (None, "", []):
+            continue
+        if key == "lead_department":
+            value = (
+                departments.get(int(value), value) if str(value).isdigit() else value
+            )
+        elif key == "co_departments" and isinstance(value, list):
+            value = "、".join(
+                departments.get(int(v), str(v)) if str(v).isdigit() else str(v)
+                for v in value
+            )
+        elif key == "rating":
+            value = ratings.get(str(value), value)
+        out.append((field_label(key), str(value)))
+    return out
+
+
+def _timeline(event: Event, definition: workflow.Definition) -> list[TimelineRow]:
+    actions = list(
+        event.actions.select_related("department").prefetch_related("attachments")
+    )
+    ids: set[int] = set()
+    for a in actions:
+        for key in ("lead_department", "co_departments"):
+            value = a.data.get(key)
+            for v in value if isinstance(value, list) else [value]:
+                if str(v).isdigit():
+                    ids.add(int(v))
+    names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+    rows = []
+    for a in actions:
+        t = definition.transitions.get(a.transition)
+        step = (
+            t.label
+            if t
+            else (_("Reported") if a.transition == "report" else a.transition)
+        )
+        rows.append(
+            TimelineRow(
+                step=step,
+                state_label=definition.label(a.to_state),
+                actor=a.actor_label,
+                department=a.department.name if a.department else "",
+                at=a.at,
+                note=a.note,
+                data=_data_rows(a.data, names),
+                attachments=list(a.attachments.all()),
+            )
+        )
+    return rows
+
+
+def _render_detail(
+    request: HttpRequest,
+    event: Event,
+    *,
+    bound: TransitionForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    definition = engine.definition_of(event)
+    departments = _departments_for(event)
+    forms = []
+    for t in available_steps(user, event):
+        if bound is not None and bound.transition.name == t.name:
+            forms.append(bound)
+        else:
+            forms.append(
+                TransitionForm(
+                    transition=t,
+                    departments=departments,
+                    initial={"version": event.version},
+                )
+            )
+    source = str(SOURCE_LABELS.get(event.source, event.source))  # type: ignore[call-overload]
+    map_data = {
+        "grid": mapping(event.grid.geometry) if event.grid else None,
+        "point": [event.lon, event.lat],
+    }
+    return render(
+        request,
+        "events/detail.html",
+        {
+            "event": event,
+            "state_label": definition.label(event.state),
+            "source_label": source,
+            "deadline_status": deadline_status(event),
+            "reporter_phone": mask(event.reporter_phone, PersonalKind.PHONE),
+            "reporter_name": mask(event.reporter_name, PersonalKind.NAME),
+            "timeline": _timeline(event, definition),
+            "assignments": event.assignments.select_related("department").order_by(
+                "-active", "role", "id"
+            ),
+            "attachments": event.attachments.order_by("id"),
+            "forms": forms,
+            "error": error,
+            "map_data": map_data,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    """An event: what, where, its deadline, timeline, departments and the steps the
+    user may take."""
+    return _render_detail(request, _visible_event(request.user, code))
+
+
+@require_POST
+@staff_required
+def act(request: HttpRequest, code: str) -> HttpResponse:
+    """Take one step with the version the officer saw; errors are shown on the page."""
+    event = _visible_event(request.user, code)
+    t = engine.definition_of(event).transitions.get(request.POST.get("transition", ""))
+    if t is None:
+        return _render_detail(
+            request, event, error=_("This step does not exist."), status=400
+        )
+    form = TransitionForm(
+        request.POST, transition=t, departments=_departments_for(event)
+    )
+    if not form.is_valid():
+        return _render_detail(
+            request,
+            event,
+            bound=form,
+            error=_("Please correct the fields marked below."),
+            status=400,
+        )
+    try:
+        files = request.FILES.getlist(f"{form.prefix}-photos")
+        event = engine.event_act(
+            actor=request.user,
+            event_id=event.pk,
+            transition=t.name,
+            version=form.cleaned_data["version"],
+            data=form.step_data(),
+            note=form.cleaned_data.get("note", ""),
+            photos=check_photos([(f.name or "photo", f.read()) for f in files]),
+        )
+    except StaleVersion as exc:
+        current = _visible_event(request.user, exc.event.code)
+        return _render_detail(
+            request,
+            current,
+            error=_(
+                "This event has been handled by someone else; the page now shows its "
+                "latest state."
+            ),
+            status=409,
+        )
+    except NotPermitted as exc:
+        return _render_detail(
+            request,
+            event,
+            bound=form,
+            error=_("You may not take this step: %(reason)s") % {"reason": exc},
+            status=403,
+        )
+    except EventError as exc:
+        return _render_detail(
+            request,
+            event,
+            bound=form,
+            error=_("The step was not taken: %(reason)s") % {"reason": exc},
+            status=400,
+        )
+    messages.success(
+        request,
+        _("“%(step)s” done; the event is now “%(state)s”.")
+        % {"step": t.label, "state": engine.definition_of(event).label(event.state)},
+    )
+    return redirect("workbench:detail", code=event.code)
+
+
+@staff_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A photo, streamed only to users who may see its event (MEDIA_ROOT is not
+    served publicly)."""
+    found = (
+        Attachment.objects.filter(
+            pk=pk, event__in=selectors.events_visible(request.user)
+        )
+        .only("file", "content_type")
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such attachment in your scope."))
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response

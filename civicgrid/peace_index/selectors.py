@@ -1,0 +1,91 @@
+"""Reads of the peace index: staff reads are region-scoped, public reads see only
+published months."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+from civicgrid.core.scope import covers, prefixes_q
+from civicgrid.peace_index.models import (
+    AreaResult,
+    IndexKind,
+    MonthRun,
+    Notice,
+    Rectification,
+    RunStatus,
+)
+
+
+def results_visible(
+    prefixes: Sequence[str], kind: str = IndexKind.PEACE
+) -> QuerySet[AreaResult]:
+    """Results of the areas inside the caller's scope, in every state."""
+    return AreaResult.objects.filter(prefixes_q(prefixes), kind=kind)
+
+
+def results_published(kind: str = IndexKind.PEACE) -> QuerySet[AreaResult]:
+    """What anyone may see: the results of published months."""
+    return AreaResult.objects.filter(kind=kind, run__status=RunStatus.PUBLISHED)
+
+
+def runs_visible(prefixes: Sequence[str]) -> QuerySet[MonthRun]:
+    """Runs of the cities the caller's scope lies in (a town sees its city's run)."""
+    cities = {p[:4] for p in prefixes if len(p) >= 4}
+    if any(len(p) < 4 for p in prefixes):
+        return MonthRun.objects.filter(prefixes_q(prefixes, "city_code"))
+    return MonthRun.objects.filter(city_code__in=sorted(cities))
+
+
+def may_run_city(prefixes: Sequence[str], city_code: str) -> bool:
+    """Computing, reviewing and publishing is the city center's (or above)."""
+    return covers(prefixes, city_code)
+
+
+def rectifications_visible(prefixes: Sequence[str]) -> QuerySet[Rectification]:
+    return Rectification.objects.filter(prefixes_q(prefixes)).select_related("region")
+
+
+def notices_visible(prefixes: Sequence[str]) -> QuerySet[Notice]:
+    """The inboxes of the centers inside the caller's scope."""
+    return Notice.objects.filter(prefixes_q(prefixes))
+
+
+def area_history(
+    results: QuerySet[AreaResult], region_code: str, month: str, months: int = 12
+) -> list[AreaResult]:
+    """The area's last ``months`` results up to ``month``, oldest first."""
+    rows = list(
+        results.filter(region_code=region_code, month__lte=month).order_by("-month")[
+            :months
+        ]
+    )
+    return rows[::-1]
+
+
+def latest_month(results: QuerySet[AreaResult]) -> str | None:
+    return results.order_by("-month").values_list("month", flat=True).first()
+
+
+def result_dict(res: AreaResult) -> dict[str, Any]:
+    """One result as plain data, with its explanation."""
+    return {
+        "region_code": res.region_code,
+        "name": res.region.name,
+        "level": res.level,
+        "month": res.month,
+        "population": res.population,
+        "cases": res.cases,
+        "raw_rate": round(res.raw_rate, 4),
+        "eb_rate": round(res.eb_rate, 4),
+        "security": round(res.security, 2),
+        "governance": round(res.governance, 2),
+        "yoy_change": res.yoy_change,
+        "class_change": res.class_change,
+        "index": round(res.index, 2),
+        "rank": res.rank,
+        "rank_total": res.rank_total,
+        "warned": res.warned,
+        "warning_reasons": res.warning_reasons,
+        "drivers": res.drivers,
+    }
