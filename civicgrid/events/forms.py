@@ -228,6 +228,22 @@ class QueueFilterForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), required=False)
     matter = forms.ChoiceField(label=_("Matter"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    region = forms.RegexField(
+        label=_("Region code"),
+        regex=r"^\d{2,12}$",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 12, "inputmode": "numeric"}),
+    )
+    created_after = forms.DateField(
+        label=_("Reported from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_before = forms.DateField(
+        label=_("Reported before"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(
         self,
@@ -251,9 +267,12 @@ class QueueFilterForm(forms.Form):
             return {}
         out = {
             k: str(self.cleaned_data[k])
-            for k in ("state", "source", "matter")
+            for k in ("state", "source", "matter", "region")
             if self.cleaned_data.get(k)
         }
+        for k in ("created_after", "created_before"):
+            if self.cleaned_data.get(k):
+                out[k] = self.cleaned_data[k].isoformat()
         if self.cleaned_data.get("overdue"):
             out["overdue"] = "1"
         return out

@@ -39,6 +39,7 @@ from civicgrid.events.models import (
     WorkflowDefinition,
 )
 from civicgrid.events.uploads import check_photos
+from civicgrid.web import queues
 
 LOGIN_URL = reverse_lazy("workbench:login")
 SOON = timedelta(hours=2)
@@ -46,7 +47,7 @@ SOON = timedelta(hours=2)
 # first narrowed by state and role in SQL, and at most this many are checked.
 MINE_LIMIT = 500
 PAGE_SIZE = 50
-TABS = ("mine", "soon", "overdue", "all")
+PAGE_SIZES = ("20", "50", "100")
 
 
 def staff_required(view: Any) -> Any:
@@ -135,7 +136,8 @@ def deadline_status(event: Event, now: datetime | None = None) -> str:
 
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """The events in the user's scope, by tab, with filters and counts per tab."""
+    """The workbench home: the queues of the user's roles with their counts, one
+    list at a time with filters, paginated, or exported to Excel."""
     user = request.user
     visible = selectors.events_visible(user)
     definitions = WorkflowDefinition.objects.filter(
@@ -153,34 +155,43 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     filtered = selectors.events_filtered(visible, form.params())
     now = timezone.now()
-    open_events = filtered.filter(closed_at__isnull=True)
-    mine = _mine_ids(user, filtered)
-    by_tab = {
-        "mine": filtered.filter(pk__in=mine),
-        "soon": open_events.filter(deadline_at__gte=now, deadline_at__lt=now + SOON),
-        "overdue": open_events.filter(deadline_at__lt=now),
-        "all": filtered,
-    }
-    tab = request.GET.get("tab", "mine")
-    if tab not in TABS:
-        tab = "mine"
-    labels = {
-        "mine": _("Waiting for me"),
-        "soon": _("Due within 2 hours"),
-        "overdue": _("Overdue"),
-        "all": _("All"),
-    }
-    tabs = [
-        {
-            "key": key,
-            "label": labels[key],
-            "count": len(mine) if key == "mine" else by_tab[key].count(),
-        }
-        for key in TABS
-    ]
-    rows = by_tab[tab].select_related("matter", "workflow", "lead_department")
-    order = ("deadline_at", "-id") if tab != "all" else ("-created_at", "-id")
-    page = Paginator(rows.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    mine: list[int] | None = None
+
+    def mine_ids() -> list[int]:
+        nonlocal mine
+        if mine is None:
+            mine = _mine_ids(user, filtered)
+        return mine
+
+    by_tab = queues.event_tabs(user, filtered, mine_ids, now)
+    names = queues.tabs_for(user)
+    tab = request.GET.get("tab", "")
+    if tab not in names:
+        tab = "mine" if "mine" in names else names[0]
+    labels = queues.tab_labels()
+    disputes = queues.dispute_slot(user) if "disputes" in names else None
+    tabs = []
+    for key in names:
+        if key == "disputes":
+            count = disputes.count if disputes else None
+        elif key == "mine":
+            count = len(mine_ids())
+        else:
+            count = by_tab[key].count()
+        tabs.append({"key": key, "label": labels[key], "count": count})
+    order = ("-created_at", "-id") if tab == "all" else ("deadline_at", "-id")
+    rows = (
+        by_tab[tab]
+        .select_related("matter", "workflow", "lead_department")
+        .order_by(*order)
+        if tab in by_tab
+        else Event.objects.none()
+    )
+    if request.GET.get("export") == "xlsx":
+        return _export(rows, labels[tab], now)
+    size = request.GET.get("size", "")
+    page_size = size if size in PAGE_SIZES else str(PAGE_SIZE)
+    page = Paginator(rows, int(page_size)).get_page(request.GET.get("page"))
     events = [
         {
             "event": e,
@@ -190,7 +201,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         for e in page
     ]
     query = request.GET.copy()
-    for key in ("tab", "page"):
+    for key in ("tab", "page", "export"):
         query.pop(key, None)
     return render(
         request,
@@ -199,11 +210,48 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "tabs": tabs,
             "tab": tab,
+            "tab_label": labels[tab],
+            "disputes": disputes,
             "events": events,
             "page": page,
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
             "filters": query.urlencode(),
         },
     )
+
+
+def _export(rows: QuerySet[Event], label: str, now: datetime) -> HttpResponse:
+    """The whole list (not only the page shown) as an .xlsx workbook."""
+    headers = [
+        _("Code"),
+        _("Title"),
+        _("Matter"),
+        _("State"),
+        _("Region code"),
+        _("Lead department"),
+        _("Deadline"),
+        _("Overdue"),
+        _("Reported at"),
+        _("Closed at"),
+    ]
+    data = (
+        [
+            e.code,
+            e.title,
+            e.matter.name if e.matter else "",
+            engine.definition_of(e).label(e.state),
+            e.region_code,
+            e.lead_department.name if e.lead_department else "",
+            e.deadline_at,
+            _("yes") if deadline_status(e, now) == "overdue" else "",
+            e.created_at,
+            e.closed_at,
+        ]
+        for e in rows[: queues.EXPORT_LIMIT]
+    )
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    return queues.xlsx_response(f"events-{stamp}.xlsx", headers, data)
 
 
 def _visible_event(user: Any, code: str) -> Event:

@@ -82,7 +82,9 @@ def test_the_center_accepts_and_dispatches_through_the_pages(
 
     queue = client.get(reverse("workbench:queue")).content.decode()
     assert event.code in queue
-    assert re.search(r"待我处理 <span class=\"ev-count\">1</span>", queue)
+    assert re.search(
+        r"待办理</span> <span class=\"ev-count\">1</span>", queue
+    ) and re.search(r"待签收</span> <span class=\"ev-count\">1</span>", queue)
 
     page = client.get(detail_url(event)).content.decode()
     assert "待受理" in page and 'name="transition" value="accept"' in page
