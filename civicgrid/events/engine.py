@@ -259,8 +259,10 @@ def event_act(
 ) -> Event:
     """Take one step of the loop. ``version`` is the event version the caller saw."""
     with transaction.atomic():
+        # Lock the event row only: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer joins select_related makes.
         event = (
-            Event.objects.select_for_update()
+            Event.objects.select_for_update(of=("self",))
             .select_related("matter", "workflow")
             .get(pk=event_id)
         )
