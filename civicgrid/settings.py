@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "civicgrid.regions",
     "civicgrid.events",
     "civicgrid.peace_index",
+    "civicgrid.exchange",
     "civicgrid.disputes",
     "civicgrid.web",
 ]

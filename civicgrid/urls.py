@@ -94,5 +94,6 @@ urlpatterns = [
     path("peace-index/", include("civicgrid.peace_index.urls")),
     path("workbench/", include("civicgrid.events.urls_staff")),
     path("report/", include("civicgrid.events.urls_public")),
+    path("open311/", include("civicgrid.exchange.open311_urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -166,4 +166,7 @@ def load_demo(
         create_accounts()
     users = {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
     result["events"] = load_demo_events(users)
+    from civicgrid.exchange.open311 import demo_key
+
+    result["open311_key"] = demo_key()
     return result

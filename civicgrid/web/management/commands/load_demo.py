@@ -19,11 +19,15 @@ class Command(BaseCommand):
 
         if Grid.objects.exists():
             self.stdout.write("demo already loaded; accounts below")
+            from civicgrid.exchange.open311 import demo_key
+
+            key = demo_key()
         else:
-            load_demo(Path(opts["divisions"]))
+            key = load_demo(Path(opts["divisions"]))["open311_key"]
         self.stdout.write(
             f"{Region.objects.count()} regions, {Grid.objects.count()} grids\n"
         )
         self.stdout.write("演示账号 (demo accounts) — http://127.0.0.1:8000/")
         for acc in ACCOUNTS:
             self.stdout.write(f"  {acc.username:18} {acc.password:18} {acc.note}")
+        self.stdout.write(f"Open311 API key (演示客户端): {key}  — /open311/v2/")

@@ -1,0 +1,186 @@
+"""Outbound webhooks: every step of an event's timeline is owed, once committed, to
+each system allowed to read events in that region; deliveries are signed with the
+system's secret (HMAC-SM3, see ``signing``), retried with exponential back-off and
+logged attempt by attempt. ``manage.py deliver_webhooks`` sends what is due."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from civicgrid.core.scope import covers
+from civicgrid.events import engine
+from civicgrid.events.models import EventAction
+from civicgrid.exchange import signing
+from civicgrid.exchange.models import (
+    ConnectedSystem,
+    Permission,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+
+MAX_ATTEMPTS = 8
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+LEASE = timedelta(minutes=5)  # a claimed delivery is not claimed again meanwhile
+TIMEOUT_SECONDS = 10
+DELIVERY_HEADER = "X-CG-Delivery"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: 30 s, 1 min, 2 min…"""
+    return min(FIRST_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+
+
+def _payload(action: EventAction) -> dict[str, Any]:
+    """What a subscriber learns: the event's state and the step, no personal data."""
+    event = action.event
+    definition = engine.definition_of(event)
+    t = definition.transitions.get(action.transition)
+    return {
+        "topic": "event.reported" if action.transition == "report" else "event.changed",
+        "event": {
+            "code": event.code,
+            "city_code": event.city_code,
+            "region_code": event.region_code,
+            "matter": event.matter.code if event.matter else None,
+            "severity": event.severity,
+            "level": event.level,
+            "state": event.state,
+            "state_label": definition.label(event.state),
+            "final": definition.is_final(event.state),
+            "version": event.version,
+        },
+        "action": {
+            "id": action.pk,
+            "transition": action.transition,
+            "label": t.label if t else action.transition,
+            "from_state": action.from_state,
+            "to_state": action.to_state,
+            "at": action.at.isoformat(),
+        },
+    }
+
+
+def enqueue(action_id: int) -> list[WebhookDelivery]:
+    action = (
+        EventAction.objects.select_related("event__matter", "event__workflow")
+        .filter(pk=action_id)
+        .first()
+    )
+    if action is None:
+        return []
+    payload = _payload(action)
+    out = []
+    for system in ConnectedSystem.objects.filter(active=True).exclude(webhook_url=""):
+        if not system.may(Permission.EVENTS_READ):
+            continue
+        if not covers(system.region_prefixes or [], action.event.region_code):
+            continue
+        out.append(
+            WebhookDelivery.objects.create(
+                system=system,
+                topic=payload["topic"],
+                event_code=action.event.code,
+                payload=payload,
+                next_attempt_at=timezone.now(),
+            )
+        )
+    return out
+
+
+def _on_action(sender: Any, instance: EventAction, created: bool, **kw: Any) -> None:
+    if created and not kw.get("raw"):
+        pk = instance.pk
+        transaction.on_commit(lambda: enqueue(pk))
+
+
+def connect() -> None:
+    post_save.connect(_on_action, sender=EventAction, dispatch_uid="exchange-webhooks")
+
+
+def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("system")
+            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            next_attempt_at=now + LEASE
+        )
+    return due
+
+
+def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    system = delivery.system
+    body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
+    url = urlsplit(system.webhook_url)
+    path = url.path + (f"?{url.query}" if url.query else "")
+    headers = signing.signed_headers(
+        key_id=system.key_id, secret=system.secret, method="POST", path=path, body=body
+    )
+    headers |= {
+        "Content-Type": "application/json; charset=utf-8",
+        DELIVERY_HEADER: str(delivery.pk),
+    }
+    if url.scheme not in ("http", "https"):
+        return None, "the webhook URL must be http or https"
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        system.webhook_url, data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+            return int(answer.status), ""
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return None, str(getattr(exc, "reason", exc))[:300]
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """Send every due delivery once; returns how many were delivered, rescheduled
+    and given up."""
+    now = now or timezone.now()
+    counts = {"delivered": 0, "retry": 0, "failed": 0}
+    for delivery in _claim(now, limit):
+        started = time.monotonic()
+        status, error = _send(delivery)
+        ms = int((time.monotonic() - started) * 1000)
+        WebhookAttempt.objects.create(
+            delivery=delivery, status_code=status, error=error, duration_ms=ms
+        )
+        delivery.attempts += 1
+        if status is not None and 200 <= status < 300:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+            delivery.last_error = ""
+            counts["delivered"] += 1
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+            delivery.last_error = error
+            counts["failed"] += 1
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+            delivery.last_error = error
+            counts["retry"] += 1
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "last_error",
+            ]
+        )
+    return counts
