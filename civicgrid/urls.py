@@ -83,6 +83,7 @@ api_v1: list[URLPattern | URLResolver] = [
         name="public-track",
     ),
     path("peace-index/", include("civicgrid.peace_index.api_urls")),
+    path("disputes/", include("civicgrid.disputes.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -18,7 +18,7 @@ from civicgrid.core.audit import audit_record
 from civicgrid.disputes.errors import DisputeError
 from civicgrid.disputes.models import Case, Subsidy, SubsidyBudget, SubsidyGrade
 
-DEFAULT_BUDGET = Decimal(1_500_000)
+DEFAULT_BUDGET = Decimal("1500000.00")
 # Used when a city has configured no grades of its own.
 DEFAULT_GRADES = [
     ("simple", "简易", 600, 600),
@@ -58,7 +58,7 @@ def subsidy_grant(
     *,
     actor: Any,
     case: Case,
-    amount: Decimal | str,
+    amount: Decimal | str | int,
     grade: str = "",
     major_decision: str = "",
 ) -> Subsidy:

@@ -13,26 +13,12 @@ from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role, User
 from civicgrid.disputes import engine, services
 from civicgrid.disputes.models import Case, MediationOrganisation, Mediator
+from civicgrid.disputes.tests.factories import id_number, parties
 from civicgrid.regions.models import Region
 
+__all__ = ["id_number", "parties"]
+
 TOWN_A, TOWN_B, COUNTY, CITY = "370303001", "370303002", "370303", "3703"
-_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_number(n: int, born: str = "19800101") -> str:
-    """A GB 11643 ID number of 张店区 with a valid check character."""
-    body = f"370303{born}{n % 1000:03d}"
-    return (
-        body
-        + "10X98765432"[sum(int(d) * w for d, w in zip(body, _W, strict=True)) % 11]
-    )
-
-
-def parties(a: int = 1, b: int = 2, **extra: Any) -> list[dict[str, Any]]:
-    return [
-        {"name": "张三", "id_number": id_number(a), "phone": "13812345678", **extra},
-        {"name": "李四", "id_number": id_number(b), "side": "respondent"},
-    ]
 
 
 @dataclass

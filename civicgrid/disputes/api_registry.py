@@ -1,0 +1,264 @@
+"""REST API of the dispute registry and reports: mediation organisations, the expert
+pool, bi-weekly consultations, statistics and the subsidy ledger."""
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from civicgrid.core.api import HasRole, IsStaffMember, scope_of
+from civicgrid.core.scope import covers, prefixes_q
+from civicgrid.disputes import selectors, services, subsidies
+from civicgrid.disputes.api import CENTER_ROLES, error_response
+from civicgrid.disputes.errors import DisputeError
+from civicgrid.disputes.models import (
+    Consultation,
+    MediationOrganisation,
+    Mediator,
+    Subsidy,
+)
+from civicgrid.regions.models import Region
+
+
+def _serving(prefixes: list[str]) -> Q:
+    """Rows of the scope, or of an area above it (a county's organisation serves
+    its towns)."""
+    above = [p[:n] for p in prefixes for n in (4, 6, 9) if len(p) > n]
+    return prefixes_q(prefixes) | Q(region_code__in=above)
+
+
+class OrganisationOut(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediationOrganisation
+        fields = ["id", "name", "channel", "fields", "level", "region_code", "members"]
+
+    def get_members(self, org: MediationOrganisation) -> int:
+        return org.members.count()
+
+
+class OrganisationList(generics.ListAPIView):
+    """Mediation organisations serving the caller's area (filter: channel)."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = OrganisationOut
+
+    @extend_schema(parameters=[OpenApiParameter("channel", str)])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        qs = MediationOrganisation.objects.filter(
+            _serving(scope_of(self.request)), active=True
+        )
+        if self.request.query_params.get("channel"):
+            qs = qs.filter(channel=self.request.query_params["channel"])
+        return qs.order_by("region_code", "name")
+
+
+class MediatorOut(serializers.ModelSerializer):
+    organisation_name = serializers.CharField(source="organisation.name", default=None)
+    load = serializers.SerializerMethodField()
+    record = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Mediator
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "organisation",
+            "organisation_name",
+            "specialties",
+            "regions",
+            "region_code",
+            "qualifications",
+            "available",
+            "max_load",
+            "load",
+            "record",
+        ]
+
+    def get_load(self, m: Mediator) -> int:
+        return selectors.mediator_load(m)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_record(self, m: Mediator) -> dict[str, Any]:
+        return selectors.mediator_record(m)
+
+
+class MediatorList(generics.ListAPIView):
+    """The expert pool (专家库) serving the caller's area, with load and record."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = MediatorOut
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return (
+            Mediator.objects.filter(_serving(scope_of(self.request)))
+            .select_related("organisation")
+            .order_by("region_code", "name")
+        )
+
+
+class ConsultationItemIn(serializers.Serializer):
+    case = serializers.CharField(max_length=24)
+    decision = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    follow_up_unit = serializers.CharField(
+        max_length=100, required=False, allow_blank=True
+    )
+    follow_up_due = serializers.DateField(required=False, allow_null=True)
+
+
+class ConsultationIn(serializers.Serializer):
+    region = serializers.CharField(max_length=12)
+    held_on = serializers.DateField()
+    attendees = serializers.ListField(
+        child=serializers.CharField(max_length=100), min_length=1
+    )
+    items = ConsultationItemIn(many=True)
+
+
+class ConsultationOut(serializers.ModelSerializer):
+    items = serializers.SerializerMethodField()
+    chair = serializers.CharField(source="chair.get_username")
+
+    class Meta:
+        model = Consultation
+        fields = ["id", "region_code", "held_on", "chair", "attendees", "items"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_items(self, c: Consultation) -> list[dict[str, Any]]:
+        return [
+            {
+                "case": i.case.code,
+                "title": i.case.title,
+                "decision": i.decision,
+                "follow_up_unit": i.follow_up_unit,
+                "follow_up_due": i.follow_up_due,
+            }
+            for i in c.items.select_related("case")
+        ]
+
+
+class ConsultationListCreate(generics.ListAPIView):
+    """Bi-weekly consultations (双周会诊) in the caller's area; POST records one
+    (centers and leaders): attending units ("17+N"), decisions, follow-ups."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = ConsultationOut
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Consultation.objects.filter(
+            prefixes_q(scope_of(self.request))
+        ).select_related("chair")
+
+    @extend_schema(
+        request=ConsultationIn,
+        responses={201: ConsultationOut, 400: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request) -> Response:
+        user = request.user
+        if not (user.is_superuser or user.roles & set(CENTER_ROLES)):  # type: ignore[union-attr]
+            raise PermissionDenied(_("Your role may not do this."))
+        body = ConsultationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        v = body.validated_data
+        region = Region.objects.filter(region_code=v["region"]).first()
+        if region is None or not covers(scope_of(request), region.region_code):
+            return error_response(
+                DisputeError(_("This area is outside your scope."), field="region")
+            )
+        codes = [str(i["case"]) for i in v["items"]]
+        cases = {
+            c.code: c
+            for c in selectors.cases_visible(user).filter(
+                code__in=codes, region_code__startswith=region.region_code
+            )
+        }
+        try:
+            c = services.consultation_create(
+                actor=user,
+                region=region,
+                held_on=v["held_on"],
+                attendees=v["attendees"],
+                items=v["items"],
+                cases=cases,
+            )
+        except DisputeError as exc:
+            return error_response(exc)
+        return Response(ConsultationOut(c).data, status=status.HTTP_201_CREATED)
+
+
+class StatsView(APIView):
+    """Figures over the caller's cases: by type, channel, level, outcome; mean days
+    to close; success rate; high-risk cases and those prevented from escalating;
+    per area (``area_digits`` of the code: 6 county, 9 town) and month."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str),
+            OpenApiParameter("area_digits", int),
+            OpenApiParameter("created_after", str),
+            OpenApiParameter("created_before", str),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.cases_filtered(
+            selectors.cases_visible(request.user), request.query_params
+        )
+        p = request.query_params
+        if p.get("created_after"):
+            qs = qs.filter(created_at__date__gte=p["created_after"][:10])
+        if p.get("created_before"):
+            qs = qs.filter(created_at__date__lte=p["created_before"][:10])
+        digits = p.get("area_digits", "6")
+        area = int(digits) if digits in ("4", "6", "9", "12") else 6
+        return Response(selectors.case_stats(qs, area_digits=area))
+
+
+class SubsidyLedger(APIView):
+    """The year's subsidy ledger of the caller's area as an Excel workbook."""
+
+    permission_classes = [HasRole]
+    required_roles = CENTER_ROLES
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int), OpenApiParameter("city", str)],
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        prefixes = scope_of(request)
+        raw_year = request.query_params.get("year", "")
+        year = int(raw_year) if raw_year.isdigit() else timezone.localdate().year
+        city = request.query_params.get("city") or (
+            prefixes[0][:4] if prefixes and prefixes[0] else "3703"
+        )
+        rows = Subsidy.objects.filter(prefixes_q(prefixes), city_code=city, year=year)
+        content = subsidies.ledger_xlsx(rows, city_code=city, year=year)
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="subsidies-{city}-{year}.xlsx"'
+        )
+        return response

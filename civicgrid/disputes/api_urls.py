@@ -1,0 +1,53 @@
+"""URLs of the disputes API, mounted at /api/v1/disputes/."""
+
+from django.urls import path
+
+from civicgrid.disputes import api, api_registry
+
+urlpatterns = [
+    path("cases/", api.CaseListCreate.as_view(), name="dispute-case-list"),
+    path("cases/<str:code>/", api.CaseDetail.as_view(), name="dispute-case-detail"),
+    path("cases/<str:code>/steps/", api.CaseStep.as_view(), name="dispute-case-step"),
+    path(
+        "cases/<str:code>/diversion/",
+        api.CaseDiversion.as_view(),
+        name="dispute-case-diversion",
+    ),
+    path(
+        "cases/<str:code>/experts/",
+        api.CaseExperts.as_view(),
+        name="dispute-case-experts",
+    ),
+    path(
+        "cases/<str:code>/recusals/",
+        api.CaseRecusal.as_view(),
+        name="dispute-case-recusal",
+    ),
+    path(
+        "cases/<str:code>/leader/", api.CaseLeader.as_view(), name="dispute-case-leader"
+    ),
+    path(
+        "cases/<str:code>/subsidy/",
+        api.CaseSubsidy.as_view(),
+        name="dispute-case-subsidy",
+    ),
+    path(
+        "organisations/",
+        api_registry.OrganisationList.as_view(),
+        name="dispute-organisation-list",
+    ),
+    path(
+        "mediators/", api_registry.MediatorList.as_view(), name="dispute-mediator-list"
+    ),
+    path(
+        "consultations/",
+        api_registry.ConsultationListCreate.as_view(),
+        name="dispute-consultation-list",
+    ),
+    path("stats/", api_registry.StatsView.as_view(), name="dispute-stats"),
+    path(
+        "subsidies/ledger/",
+        api_registry.SubsidyLedger.as_view(),
+        name="dispute-subsidy-ledger",
+    ),
+]
