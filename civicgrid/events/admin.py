@@ -27,6 +27,7 @@ from civicgrid.events.models import (
     EventAction,
     Matter,
     MatterCategory,
+    ScheduledJob,
     WorkflowDefinition,
 )
 
@@ -301,3 +302,9 @@ class AttachmentAdmin(ReadOnlyAdmin):
     list_filter = ("content_type",)
     search_fields = ("event__code", "sha256")
     list_select_related = ("event",)
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(ReadOnlyAdmin):
+    list_display = ("name", "task_path", "last_slot", "last_enqueued_at")
+    search_fields = ("name", "task_path")

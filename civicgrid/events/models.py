@@ -526,3 +526,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class ScheduledJob(models.Model):
+    """The last slot of a periodic job the scheduler enqueued (one row per job of
+    CIVICGRID_SCHEDULE): a restarted or second scheduler does not enqueue it again."""
+
+    name = models.CharField(_("job"), max_length=200, unique=True)
+    task_path = models.CharField(_("task"), max_length=200)
+    last_slot = models.DateTimeField(_("last slot enqueued"), null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(
+        _("last enqueued at"), null=True, blank=True
+    )
+    last_result_id = models.CharField(_("last task id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self) -> str:
+        return self.name
