@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "civicgrid.core",
     "civicgrid.accounts",
     "civicgrid.regions",
@@ -176,6 +178,29 @@ CIVICGRID_COVERAGE_TOLERANCE_M2 = float(
 CIVICGRID_COVERAGE_MIN_WIDTH_M = float(
     os.environ.get("CIVICGRID_COVERAGE_MIN_WIDTH_M", "0.1")
 )
+
+# Background work (django-tasks): jobs are rows in the same database, run by
+# `manage.py db_worker`; `manage.py run_scheduler` enqueues the periodic ones below,
+# recording each enqueue so that a restart does not enqueue a job twice.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "CIVICGRID_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+# Each job: "task" (dotted path of a django-tasks task) and either "every_minutes"
+# or "monthly_day" (+ optional "at", local HH:MM, default 01:00); "name" optional.
+CIVICGRID_SCHEDULE = [
+    {"task": "civicgrid.events.tasks.scan_deadlines", "every_minutes": 5},
+    {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
+    {
+        "task": "civicgrid.peace_index.tasks.compute_previous_month",
+        "monthly_day": 1,
+        "at": "02:00",
+    },
+]
 
 LOGGING = {
     "version": 1,
