@@ -221,6 +221,23 @@ class TrackForm(forms.Form):
     token = forms.CharField(label=_("Tracking token"), max_length=32)
 
 
+class RateForm(TrackForm):
+    """A citizen rates the result with the code and token of the report."""
+
+    rating = forms.ChoiceField(
+        label=_("Are you satisfied with the result?"),
+        choices=RATING_CHOICES,
+        widget=forms.RadioSelect,
+    )
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Anything to add (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET); choices are given by the view."""
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views_public.report, name="form"),
     path("done/", views_public.done, name="done"),
     path("track/", views_public.track, name="track"),
+    path("track/rate/", views_public.rate, name="rate"),
 ]

@@ -1,25 +1,39 @@
 """Citizen pages without an account: report a problem on a map, then follow it by
 its code and tracking token."""
 
+import inspect
 import secrets
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from shapely.geometry import mapping
 
 from civicgrid.events import engine, services
-from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
-from civicgrid.events.forms import ReportForm, TrackForm
+from civicgrid.events.errors import (
+    EventError,
+    IdempotencyConflict,
+    NotPermitted,
+    OutsideGrids,
+    StaleVersion,
+)
+from civicgrid.events.forms import RATING_CHOICES as RATING_LABELS
+from civicgrid.events.forms import RateForm, ReportForm, TrackForm
 from civicgrid.events.models import Event, Source
 from civicgrid.events.uploads import MAX_PHOTOS, check_photos
 from civicgrid.regions.models import Region
+from civicgrid.web import ratelimit
 
 SESSION_KEY = "events_reported"
+# The engine lets a citizen without an account take a "reporter" step when it is
+# given the report's tracking token (``event_act(..., tracking_token=...)``).
+CITIZEN_RATING = "tracking_token" in inspect.signature(engine.event_act).parameters
 TOWNS_CACHE_SECONDS = 600
 # Outlines simplified to about 100 m: enough to find one's town on a map without tiles.
 SIMPLIFY_DEGREES = 0.001
@@ -64,9 +78,15 @@ def _render_report(
 def report(request: HttpRequest) -> HttpResponse:
     """The report form; a hidden key makes a double submit one report."""
     if request.method != "POST":
-        return _render_report(
-            request, ReportForm(initial={"idempotency_key": uuid.uuid4()})
+        return ratelimit.give_device(
+            request,
+            _render_report(
+                request, ReportForm(initial={"idempotency_key": uuid.uuid4()})
+            ),
         )
+    wait = ratelimit.hit(request, "report")
+    if wait is not None:
+        return limited(request, wait)
     form = ReportForm(request.POST)
     if not form.is_valid():
         if form.has_error("idempotency_key"):
@@ -143,30 +163,68 @@ def done(request: HttpRequest) -> HttpResponse:
     )
 
 
+def limited(request: HttpRequest, wait: int) -> HttpResponse:
+    """429 with the time to wait, in words a citizen understands."""
+    response = render(
+        request,
+        "events/limited.html",
+        {"minutes": max(1, round(wait / 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _find(code: str, token: str) -> Event | None:
+    """The report with this code and token; None for a wrong code or token."""
+    event = Event.objects.filter(code=code.strip()).select_related("workflow").first()
+    if event is None or not (
+        event.tracking_token
+        and secrets.compare_digest(event.tracking_token, token.strip())
+    ):
+        return None
+    return event
+
+
+def rate_step(event: Event) -> str | None:
+    """The name of the rating step a citizen may take now, if any: a step with the
+    "rate" effect from the event's state that the reporter may take."""
+    for t in engine.definition_of(event).available(event.state):
+        if t.effect == "rate" and "reporter" in t.roles:
+            return t.name
+    return None
+
+
 def track(request: HttpRequest) -> HttpResponse:
     """A report's progress by code and token: steps, states and times, nothing
-    personal. A wrong code or token is a 404."""
+    personal. A wrong code or token is a 404. When the result awaits the return
+    visit, the citizen may rate it here."""
     form = TrackForm(request.GET if "code" in request.GET else None)
     context: dict[str, Any] = {"form": form}
     if not form.is_bound:
-        return render(request, "events/track.html", context)
+        return ratelimit.give_device(
+            request, render(request, "events/track.html", context)
+        )
+    wait = ratelimit.hit(request, "track")
+    if wait is not None:
+        return limited(request, wait)
     event = None
     if form.is_valid():
-        event = (
-            Event.objects.filter(code=form.cleaned_data["code"].strip())
-            .select_related("workflow")
-            .first()
-        )
-        if event is not None and not (
-            event.tracking_token
-            and secrets.compare_digest(
-                event.tracking_token, form.cleaned_data["token"].strip()
-            )
-        ):
-            event = None
+        event = _find(form.cleaned_data["code"], form.cleaned_data["token"])
     if event is None:
         context["not_found"] = True
         return render(request, "events/track.html", context, status=404)
+    return _render_track(request, event, form.cleaned_data["token"].strip(), context)
+
+
+def _render_track(
+    request: HttpRequest,
+    event: Event,
+    token: str,
+    context: dict[str, Any],
+    rate_form: RateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     definition = engine.definition_of(event)
     steps = [
         {
@@ -178,10 +236,73 @@ def track(request: HttpRequest) -> HttpResponse:
         }
         for a in event.actions.all()
     ]
+    step = rate_step(event)
+    if step and rate_form is None:
+        rate_form = RateForm(
+            initial={"code": event.code, "token": token, "version": event.version}
+        )
     context.update(
         event=event,
         state_label=definition.label(event.state),
         final=definition.is_final(event.state),
         steps=steps,
+        rate_form=rate_form if step else None,
+        rating_online=CITIZEN_RATING,
+        rating_label=dict(RATING_LABELS).get(event.rating, ""),
     )
-    return render(request, "events/track.html", context)
+    return ratelimit.give_device(
+        request, render(request, "events/track.html", context, status=status)
+    )
+
+
+@require_http_methods(["POST"])
+def rate(request: HttpRequest) -> HttpResponse:
+    """The citizen's rating of the result (满意/基本满意/不满意), with the report's
+    code and token, while the event awaits the return visit."""
+    wait = ratelimit.hit(request, "rate")
+    if wait is not None:
+        return limited(request, wait)
+    form = RateForm(request.POST)
+    token = str(request.POST.get("token", "")).strip()
+    event = _find(str(request.POST.get("code", "")), token)
+    if event is None:
+        return render(
+            request,
+            "events/track.html",
+            {"form": TrackForm(), "not_found": True},
+            status=404,
+        )
+    context: dict[str, Any] = {"form": TrackForm(initial={"code": event.code})}
+    step = rate_step(event)
+    if not form.is_valid() or step is None or not CITIZEN_RATING:
+        if step is None:
+            context["rate_error"] = _("This report is not waiting for your rating.")
+        elif not CITIZEN_RATING:
+            context["rate_error"] = _(
+                "Online rating is not open yet; the center will ask you by phone."
+            )
+        return _render_track(request, event, token, context, rate_form=form, status=400)
+    try:
+        # The token proves the caller is the reporter (see CITIZEN_RATING).
+        as_reporter: dict[str, Any] = {"tracking_token": token}
+        event = engine.event_act(
+            actor=None,
+            event_id=event.pk,
+            transition=step,
+            version=form.cleaned_data["version"],
+            data={"rating": form.cleaned_data["rating"]},
+            note=form.cleaned_data.get("note", ""),
+            **as_reporter,
+        )
+    except StaleVersion as exc:
+        context["rate_error"] = _("The report changed meanwhile; please look again.")
+        return _render_track(request, exc.event, token, context, status=409)
+    except (NotPermitted, EventError) as exc:
+        context["rate_error"] = _("The rating was not taken: %(reason)s") % {
+            "reason": exc
+        }
+        return _render_track(request, event, token, context, status=400)
+    url = (
+        reverse("report:track") + "?" + urlencode({"code": event.code, "token": token})
+    )
+    return redirect(url + "#ev-rated")
