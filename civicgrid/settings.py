@@ -194,6 +194,7 @@ TASKS = {
 # or "monthly_day" (+ optional "at", local HH:MM, default 01:00); "name" optional.
 CIVICGRID_SCHEDULE = [
     {"task": "civicgrid.events.tasks.scan_deadlines", "every_minutes": 5},
+    {"task": "civicgrid.exchange.tasks.deliver_webhooks", "every_minutes": 1},
     {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
     {
         "task": "civicgrid.peace_index.tasks.compute_previous_month",

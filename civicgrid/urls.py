@@ -96,5 +96,6 @@ urlpatterns = [
     path("workbench/", include("civicgrid.events.urls_staff")),
     path("report/", include("civicgrid.events.urls_public")),
     path("open311/", include("civicgrid.exchange.open311_urls")),
+    path("exchange/v1/", include("civicgrid.exchange.push_urls")),
     path("", include("civicgrid.web.urls")),
 ]
