@@ -170,6 +170,12 @@ SPECTACULAR_SETTINGS = {
 CIVICGRID_KEY_FILE = Path(os.environ.get("CIVICGRID_KEY_FILE", VAR_DIR / "keys.json"))
 CIVICGRID_CREATE_KEYS = MODE != "production"
 
+# Audit rows are kept this many days (the Cybersecurity Law asks for at least six
+# months: the purge job refuses less than 184), then purged by core.tasks.purge_audit.
+CIVICGRID_AUDIT_RETENTION_DAYS = int(
+    os.environ.get("CIVICGRID_AUDIT_RETENTION_DAYS", "184")
+)
+
 # Coverage check: pieces smaller than this (m²), or narrower than this (m), are
 # floating-point seams between independently drawn neighbours, not gaps or overlaps.
 CIVICGRID_COVERAGE_TOLERANCE_M2 = float(

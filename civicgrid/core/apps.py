@@ -8,3 +8,8 @@ class CoreConfig(AppConfig):
     name = "civicgrid.core"
     label = "core"
     verbose_name = _("Kernel")
+
+    def ready(self) -> None:
+        from civicgrid.core import signals
+
+        signals.connect_m2m()

@@ -1,12 +1,25 @@
-"""Writing audit records from services, inside the caller's transaction."""
+"""Writing audit records from services, inside the caller's transaction.
 
+The log is append-only and hash-chained with SM3 (``civicgrid.core.chain``): every row
+stores its predecessor's hash and its own. Writers are serialised on the chain head
+(an advisory transaction lock on PostgreSQL, the IMMEDIATE write lock on SQLite) so
+that concurrent transactions never fork the chain.
+"""
+
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from civicgrid.core import context
+from civicgrid.core.chain import GENESIS, row_hash
 from civicgrid.core.models import AuditRecord
+
+# pg_advisory_xact_lock key of the chain head ("CGAU" in ASCII).
+CHAIN_LOCK_KEY = 0x43474155
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,6 +47,19 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def lock_chain() -> None:
+    """Take the chain-head lock until the surrounding transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    # SQLite: transactions begin IMMEDIATE (settings), i.e. hold the write lock.
+
+
+def chain_head() -> str:
+    last = AuditRecord.objects.order_by("-id").values_list("hash", flat=True).first()
+    return last or GENESIS
+
+
 def audit_record(
     *,
     actor: Any,
@@ -43,22 +69,33 @@ def audit_record(
     object_id: str = "",
     region_code: str = "",
     changes: Mapping[str, Any] | None = None,
+    actor_label: str = "",
 ) -> AuditRecord:
-    """Write one audit row. Call it inside the service's transaction."""
+    """Write one audit row. Call it inside the service's transaction (it opens one
+    when there is none). ``actor_label`` names an actor without an account, e.g. the
+    username of a failed login. Never put personal data in ``changes``."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         region_code = region_code or getattr(obj, "region_code", "") or ""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditRecord.objects.create(
-        actor=actor if is_user else None,
-        actor_label=(actor.get_username() if is_user else "system")
-        if actor is not None
-        else "system",
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        region_code=region_code,
-        source_address=context.source_address.get(),
-        changes=dict(changes or {}),
-    )
+    label = actor.get_username() if is_user else (actor_label or "system")
+    # What the JSON column gives back is what the hash must cover.
+    payload = json.loads(json.dumps(dict(changes or {}), cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        lock_chain()
+        record = AuditRecord(
+            at=timezone.now(),
+            actor=actor if is_user else None,
+            actor_label=label[:150],
+            action=action,
+            object_type=object_type[:80],
+            object_id=object_id[:80],
+            region_code=region_code,
+            source_address=context.source_address.get(),
+            changes=payload,
+            prev_hash=chain_head(),
+        )
+        record.hash = row_hash(record)
+        record.save(force_insert=True)
+    return record

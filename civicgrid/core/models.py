@@ -2,13 +2,15 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class AuditRecord(models.Model):
     """An entry of the audit trail (审计日志): who did what to which object, from where."""
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set under the chain lock by audit_record (not auto_now_add): the hash covers it.
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -28,6 +30,9 @@ class AuditRecord(models.Model):
         _("source address"), null=True, blank=True
     )
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # SM3 hash chain (civicgrid.core.chain): each row names its predecessor's hash.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit record")

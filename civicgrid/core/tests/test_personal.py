@@ -57,6 +57,8 @@ def test_blind_index_is_keyed_and_normalised() -> None:
     [
         ("13812345678", PersonalKind.PHONE, "138****5678"),
         ("11010519491231002X", PersonalKind.ID_NUMBER, "110***********002X"),
+        ("110105199001011234", PersonalKind.ID_NUMBER, "110***********1234"),
+        ("13856785678", PersonalKind.PHONE, "138****5678"),
         ("张三丰", PersonalKind.NAME, "张**"),
         ("山东省淄博市张店区人民西路1号", PersonalKind.ADDRESS, "山东省淄博市***"),
         ("", PersonalKind.PHONE, ""),

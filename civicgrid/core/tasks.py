@@ -1,0 +1,11 @@
+"""Background jobs of the kernel (django-tasks)."""
+
+from django_tasks import task
+
+from civicgrid.core.audit_ops import audit_purge
+
+
+@task()
+def purge_audit() -> int:
+    """Remove audit rows past CIVICGRID_AUDIT_RETENTION_DAYS (idempotent)."""
+    return audit_purge()
