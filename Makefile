@@ -37,7 +37,9 @@ pytest: setup
 	$(PY) -m pytest
 
 bench: setup
+	$(VENV)/bin/pip install --quiet -e '.[bench]'
 	$(PY) bench/locate_bench.py
+	$(PY) bench/peace_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules var

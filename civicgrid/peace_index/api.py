@@ -16,14 +16,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from civicgrid.accounts.models import Role
+from civicgrid.accounts.models import Role, User
 from civicgrid.core.api import HasRole, IsStaffMember, scope_of
 from civicgrid.core.reports import ImportRejected
 from civicgrid.core.scope import covers
 from civicgrid.peace_index import selectors, services
 from civicgrid.peace_index.imports import counts_import, parse_month
 from civicgrid.peace_index.maps import map_geojson
-from civicgrid.peace_index.models import AreaResult, IndexKind, MonthRun, Report
+from civicgrid.peace_index.models import (
+    AreaResult,
+    IndexKind,
+    MonthRun,
+    Rectification,
+    Report,
+)
+from civicgrid.peace_index.rectification import (
+    rectification_close,
+    rectification_update,
+)
 from civicgrid.peace_index.reports import report_deliver
 from civicgrid.regions.selectors import region_by_any_code
 
@@ -207,29 +217,117 @@ class CountImportView(APIView):
         return Response(report.as_dict(), status=status.HTTP_201_CREATED)
 
 
+def _rect_dict(r: Rectification, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.pk,
+        "kind": r.kind,
+        "region_code": r.region_code,
+        "name": r.region.name,
+        "status": r.status,
+        "listed_month": r.listed_month,
+        "last_listed_month": r.last_listed_month,
+        "months_listed": r.months_listed,
+        "escalation_level": r.escalation_level,
+        "owner": r.owner_id,
+        "measures": r.measures,
+        "closure_note": r.closure_note,
+        "closed_at": r.closed_at,
+    }
+    if detail:
+        out["progress"] = [
+            {"at": p.at, "by": p.actor_label, "note": p.note}
+            for p in r.progress.order_by("at", "id")
+        ]
+    return out
+
+
 class RectificationList(APIView):
+    """Areas listed for rectification (挂牌整治) in the caller's scope."""
+
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         rows = selectors.rectifications_visible(scope_of(request))[:500]
-        return Response(
-            [
-                {
-                    "id": r.pk,
-                    "kind": r.kind,
-                    "region_code": r.region_code,
-                    "name": r.region.name,
-                    "status": r.status,
-                    "listed_month": r.listed_month,
-                    "last_listed_month": r.last_listed_month,
-                    "months_listed": r.months_listed,
-                    "escalation_level": r.escalation_level,
-                    "measures": r.measures,
-                }
-                for r in rows
-            ]
-        )
+        return Response([_rect_dict(r) for r in rows])
+
+
+class RectificationIn(serializers.Serializer):
+    owner = serializers.IntegerField(required=False)
+    measures = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    progress = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class RectificationCloseIn(serializers.Serializer):
+    note = serializers.CharField(max_length=4000)
+
+
+RECT_ROLES = [Role.CENTER_STAFF, Role.LEADER, Role.SYSADMIN]
+
+
+def _rectification(request: Request, pk: int) -> Rectification:
+    rect = selectors.rectifications_visible(scope_of(request)).filter(pk=pk).first()
+    if rect is None:
+        raise Http404(_("No such rectification in your scope."))
+    return rect
+
+
+class RectificationDetail(APIView):
+    """One rectification with its progress log. PATCH sets the owner and measures
+    (the center's staff) or logs progress (they, or the owner)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_rect_dict(_rectification(request, pk), detail=True))
+
+    @extend_schema(request=RectificationIn, responses=OpenApiTypes.OBJECT)
+    def patch(self, request: Request, pk: int) -> Response:
+        rect = _rectification(request, pk)
+        data = RectificationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        user = request.user
+        manager = user.is_superuser or bool(user.roles & set(RECT_ROLES))  # type: ignore[union-attr]
+        if not manager and (rect.owner_id != user.pk or "owner" in v):
+            raise PermissionDenied(_("Only the center or the owner may do this."))
+        owner = None
+        if "owner" in v:
+            owner = User.objects.filter(pk=v["owner"]).first()
+            if owner is None:
+                raise ValidationError({"owner": _("No such user.")})
+        try:
+            rect = rectification_update(
+                actor=user,
+                rectification=rect,
+                owner=owner,
+                measures=v.get("measures"),
+                progress=v.get("progress", ""),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        return Response(_rect_dict(rect, detail=True))
+
+
+class RectificationCloseView(APIView):
+    """Close a rectification (摘牌) with a note on what was achieved."""
+
+    permission_classes = [HasRole]
+    required_roles = RECT_ROLES
+
+    @extend_schema(request=RectificationCloseIn, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        rect = _rectification(request, pk)
+        data = RectificationCloseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rect = rectification_close(
+                actor=request.user, rectification=rect, note=data.validated_data["note"]
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        return Response(_rect_dict(rect, detail=True))
 
 
 class NoticeList(APIView):
@@ -253,6 +351,31 @@ class NoticeList(APIView):
                     "created_at": n.created_at,
                 }
                 for n in rows
+            ]
+        )
+
+
+class ReportList(APIView):
+    """The kept Word reports of the areas in the caller's scope (newest first)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=[KIND], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        rows = selectors.reports_visible(scope_of(request), _kind(request))[:500]
+        return Response(
+            [
+                {
+                    "id": r.pk,
+                    "kind": r.kind,
+                    "region_code": r.region_code,
+                    "period": r.period,
+                    "file_name": r.file_name,
+                    "created_at": r.created_at,
+                    "url": f"/api/v1/peace-index/reports/{r.region_code}/{r.period}/"
+                    f"?kind={r.kind}",
+                }
+                for r in rows
             ]
         )
 

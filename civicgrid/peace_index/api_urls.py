@@ -18,6 +18,17 @@ urlpatterns: list[URLPattern] = [
         api.RectificationList.as_view(),
         name="peace-index-rectifications",
     ),
+    path(
+        "rectifications/<int:pk>/",
+        api.RectificationDetail.as_view(),
+        name="peace-index-rectification",
+    ),
+    path(
+        "rectifications/<int:pk>/close/",
+        api.RectificationCloseView.as_view(),
+        name="peace-index-rectification-close",
+    ),
+    path("reports/", api.ReportList.as_view(), name="peace-index-report-list"),
     path("notices/", api.NoticeList.as_view(), name="peace-index-notices"),
     path(
         "reports/<str:code>/<str:period>/",

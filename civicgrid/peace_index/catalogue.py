@@ -107,6 +107,29 @@ STABILITY_ITEMS: tuple[tuple[str, str, str, float], ...] = (
 
 DEFAULT_ITEMS = {IndexKind.PEACE: PEACE_ITEMS, IndexKind.STABILITY: STABILITY_ITEMS}
 
+# Events that count for an item (S2): the events catalogue's peace-item codes
+# (matter.peace_item_code, "PI-xx": every matter of that group) or single matter
+# codes. A matter named by code counts only there, not also under its PI group.
+EVENT_MATTERS: dict[str, tuple[str, ...]] = {
+    "C13": ("ZA01001",),  # 盗窃线索 (PI-01)
+    "C16": ("SC02004",),  # 非法集资及传销线索 (PI-01)
+    "P01": ("ZA01002",),  # 打架斗殴 (PI-02)
+    "P09": ("PI-02",),  # the other public-order matters
+    "P05": ("PI-03",),  # 涉黄涉赌涉毒
+    "C15": ("PI-04",),  # 电信网络诈骗
+    "T03": ("PI-05",),  # 道路交通事故
+    "S01": ("PI-06",),  # 火灾事故及消防隐患
+    "S03": ("PI-07",),  # 生产安全事故及隐患
+    "S05": ("PI-08",),  # 燃气安全事故
+    "S08": ("PI-11",),  # 食品药品安全事件
+    # the stability warning index
+    "H01": ("PI-09",),  # 矛盾纠纷激化 (民转刑风险)
+    "D04": ("JF02001",),  # 拖欠工资
+    "D06": ("JF02005",),  # 征地拆迁补偿纠纷
+    "X04": ("XF01002",),  # 重复信访及信访积案
+    "M01": ("XF01003",),  # 群体性事件苗头
+}
+
 
 def active_version(kind: str) -> CatalogueVersion | None:
     return CatalogueVersion.objects.filter(
@@ -140,7 +163,14 @@ def catalogue_install_default(*, actor: Any, kind: str) -> CatalogueVersion:
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         Indicator.objects.bulk_create(
-            Indicator(version=version, code=c, name=n, category=cat, weight=w)
+            Indicator(
+                version=version,
+                code=c,
+                name=n,
+                category=cat,
+                weight=w,
+                event_matters=list(EVENT_MATTERS.get(c, ())),
+            )
             for c, n, cat, w in DEFAULT_ITEMS[IndexKind(kind)]
         )
         audit_record(

@@ -211,13 +211,15 @@ def compute(
 
 
 def drivers(
-    figures: Figures, row: int, weights: np.ndarray, top: int = 3
-) -> list[tuple[int, float]]:
-    """The items that pulled the area's index down most: (item, excess), where the
-    excess is w_k (θ_ik − M_Lk) per 10,000 and positive."""
-    excess = weights * (figures.eb_item[row] - figures.level_item_rate[row]) * PER
-    order = sorted(range(len(excess)), key=lambda k: (-excess[k], k))
-    return [(k, float(excess[k])) for k in order[:top] if excess[k] > 0]
+    figures: Figures, weights: np.ndarray, top: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """The items that pulled each area's index down most, for all areas at once:
+    (items, excess), both areas × ``top``, where the excess is w_k (θ_ik − M_Lk)
+    per 10,000; largest first, ties to the lower item; only positive ones count
+    (the caller drops the others)."""
+    excess = weights * (figures.eb_item - figures.level_item_rate) * PER
+    order = np.argsort(-excess, axis=1, kind="stable")[:, :top]
+    return order, np.take_along_axis(excess, order, axis=1)
 
 
 def listed_for_rectification(

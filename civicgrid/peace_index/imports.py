@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.core.audit import audit_record
@@ -303,38 +304,94 @@ def counts_replace(
     return report
 
 
-def counts_from_events(
-    *,
-    actor: Any,
-    kind: str,
-    month: str,
-    events: Iterable[tuple[str, str]],
-    scope: Sequence[str],
-) -> ImportReport:
-    """Counts derived from events (S2): each (region_code, matter code) counts for
-    the items whose ``event_matters`` list the matter. Replaces source "events"."""
-    version = active_version(kind)
+def event_item_map(kind: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Items of the active version by matter code and by peace-item code (PI-xx)."""
     by_matter: dict[str, list[str]] = {}
+    by_group: dict[str, list[str]] = {}
+    version = active_version(kind)
     if version is not None:
-        for ind in version.indicators.all():
-            for matter in ind.event_matters:
-                by_matter.setdefault(matter, []).append(ind.code)
-    cities = dict(Region.objects.values_list("region_code", "city_code"))
+        for ind in version.indicators.order_by("code"):
+            for code in ind.event_matters:
+                target = by_group if code.startswith("PI-") else by_matter
+                target.setdefault(code, []).append(ind.code)
+    return by_matter, by_group
+
+
+def event_tally(
+    kind: str, events: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str], int]:
+    """(area, item) → number of events, for (area code, matter code, peace-item
+    code) triples: a matter named by an item counts there, else its PI group's."""
+    by_matter, by_group = event_item_map(kind)
     tally: dict[tuple[str, str], int] = {}
-    for region_code, matter in events:
-        for item in by_matter.get(matter, []):
+    for region_code, matter, group in events:
+        items = by_matter.get(matter) or by_group.get(group, [])
+        for item in items:
             tally[(region_code, item)] = tally.get((region_code, item), 0) + 1
+    return tally
+
+
+def counts_from_events(
+    *, actor: Any, kind: str, city_code: str, month: str
+) -> ImportReport:
+    """Counts derived from the city's events of the month (S2): reported in the
+    month (local time), not rejected, not merged as duplicates, counted at their
+    village (or nearest area above it). Replaces the month's source "events"."""
+    from civicgrid.events.models import Event
+
+    if MonthRun.objects.filter(
+        kind=kind, city_code=city_code, month=month, status=RunStatus.PUBLISHED
+    ).exists():
+        report = ImportReport()
+        report.error("events", "-", _("month %(m)s is published") % {"m": month})
+        raise ImportRejected(report)
+    start = timezone.make_aware(datetime(int(month[:4]), int(month[5:7]), 1))
+    nxt = datetime(int(month[:4]) + int(month[5:7]) // 12, int(month[5:7]) % 12 + 1, 1)
+    events = (
+        Event.objects.filter(
+            city_code=city_code,
+            created_at__gte=start,
+            created_at__lt=timezone.make_aware(nxt),
+            duplicate_of__isnull=True,
+        )
+        .exclude(state="rejected")
+        .exclude(matter__isnull=True)
+        .values_list("region_code", "matter__code", "matter__peace_item_code")
+    )
+    areas = set(
+        Region.objects.filter(city_code=city_code).values_list("region_code", flat=True)
+    )
+
+    def area(code: str) -> str:
+        for n in (12, 9, 6, 4):
+            if code[:n] in areas:
+                return code[:n]
+        return city_code
+
+    tally = event_tally(kind, ((area(r), m, g) for r, m, g in events))
     rows = [
-        CountRow(0, code, cities.get(code, code[:4]), month, item, n)
+        CountRow(0, code, city_code, month, item, n)
         for (code, item), n in sorted(tally.items())
     ]
     if not rows:
-        return ImportReport(notes=[_("no event maps to an item")])
+        with transaction.atomic():
+            gone = MonthlyCount.objects.filter(
+                kind=kind, city_code=city_code, month=month, source="events"
+            ).delete()[0]
+            if gone:
+                audit_record(
+                    actor=actor,
+                    action="peace_index.counts_import",
+                    object_type="peace_index.monthlycount",
+                    region_code=city_code,
+                    changes={"source": [None, "events"], "replaced": [gone, 0]},
+                )
+        return ImportReport(updated=gone, notes=[_("no event maps to an item")])
     return counts_replace(
         actor=actor,
         kind=kind,
         rows=rows,
         file_name="events",
         source="events",
-        scope=scope,
+        scope=[city_code],
     )

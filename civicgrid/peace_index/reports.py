@@ -2,13 +2,18 @@
 delivered to the center's inbox."""
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from civicgrid.core.audit import audit_record
+from civicgrid.peace_index.compute import _ranks
+from civicgrid.peace_index.inbox import notices_send
 from civicgrid.peace_index.models import (
     AreaResult,
     IndexKind,
@@ -29,7 +34,8 @@ def trend_png(months: Sequence[str], values: Sequence[float]) -> bytes:
     from matplotlib import pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 2.8), dpi=110)
-    ax.plot(list(months), list(values), marker="o", color="#b71c1c")
+    ax.plot(range(len(values)), list(values), marker="o", color="#b71c1c")
+    ax.set_xticks(range(len(months)), list(months))
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
@@ -44,11 +50,63 @@ def _kind_name(kind: str) -> str:
     return _("Peace index") if kind == IndexKind.PEACE else _("Stability warning index")
 
 
+ChildRow = tuple[str, float, str, str]  # name, index, rank, warned
+
+
+def child_rows(children: Sequence[AreaResult]) -> list[ChildRow]:
+    return [
+        (
+            c.region.name,
+            c.index,
+            f"{c.rank}/{c.rank_total}",
+            _("yes") if c.warned else "",
+        )
+        for c in children
+    ]
+
+
+def quarter_assessment(
+    qs: QuerySet[AreaResult], region: Region, months: Sequence[str]
+) -> list[ChildRow]:
+    """The areas directly below ``region`` over a quarter: the mean index of their
+    months, ranked (competition ranks, highest first), and the months warned."""
+    rows = list(
+        qs.filter(parent_code=region.region_code, month__in=months)
+        .order_by("region_code", "month")
+        .values_list("region_code", "region__name", "index", "warned")
+    )
+    acc: dict[str, list[Any]] = {}
+    for code, name, index, warned in rows:
+        a = acc.setdefault(code, [name, [], 0])
+        a[1].append(index)
+        a[2] += int(warned)
+    codes = sorted(acc)
+    means = np.array([float(np.mean(acc[c][1])) for c in codes])
+    ranks = _ranks(means) if len(codes) else np.array([], dtype=np.int64)
+    out = [
+        (
+            acc[c][0],
+            float(means[i]),
+            f"{ranks[i]}/{len(codes)}",
+            _("%(n)s of %(m)s months") % {"n": acc[c][2], "m": len(acc[c][1])}
+            if acc[c][2]
+            else "",
+        )
+        for i, c in enumerate(codes)
+    ]
+    return sorted(out, key=lambda r: (-round(r[1], 6), r[0]))
+
+
 def build_docx(
-    region: Region, results: Sequence[AreaResult], children: Sequence[AreaResult]
+    region: Region,
+    results: Sequence[AreaResult],
+    children: Sequence[ChildRow],
+    quarter: str = "",
 ) -> bytes:
     """The report of ``results`` (one or more months, oldest first; the last one is
-    the subject) with the sub-areas' table and the trend chart."""
+    the subject) with the sub-areas' table and the trend chart; for a quarter
+    (``quarter`` = YYYY-Qn) the assessment: the quarter's mean index and the
+    areas below ranked by theirs."""
     from docx import Document
     from docx.shared import Cm
 
@@ -56,11 +114,31 @@ def build_docx(
     kind = _kind_name(last.kind)
     period = last.month if len(results) == 1 else f"{results[0].month}–{last.month}"
     doc = Document()
-    doc.add_heading(
-        _("%(area)s %(kind)s analysis report, %(period)s")
-        % {"area": region.name, "kind": kind, "period": period},
-        level=1,
-    )
+    if quarter:
+        doc.add_heading(
+            _("%(area)s %(kind)s quarterly assessment report, %(period)s")
+            % {"area": region.name, "kind": kind, "period": quarter},
+            level=1,
+        )
+        doc.add_paragraph(
+            _(
+                "Over %(period)s the mean index of %(area)s is %(mean).1f "
+                "(%(months)s months computed, %(warned)s warned)."
+            )
+            % {
+                "period": quarter,
+                "area": region.name,
+                "mean": float(np.mean([r.index for r in results])),
+                "months": len(results),
+                "warned": sum(r.warned for r in results),
+            }
+        )
+    else:
+        doc.add_heading(
+            _("%(area)s %(kind)s analysis report, %(period)s")
+            % {"area": region.name, "kind": kind, "period": period},
+            level=1,
+        )
     doc.add_paragraph(
         _(
             "In %(month)s the index of %(area)s is %(index).1f (security value "
@@ -80,6 +158,11 @@ def build_docx(
             "rate": last.eb_rate,
         }
     )
+    if last.run.status != RunStatus.PUBLISHED:
+        doc.add_paragraph(
+            _("These figures are computed and not yet published (%(status)s).")
+            % {"status": last.run.get_status_display()}
+        )
     doc.add_heading(_("Figures by month"), level=2)
     head = [
         _("Month"),
@@ -139,21 +222,19 @@ def build_docx(
         ct.style = "Table Grid"
         for cell, text in zip(
             ct.rows[0].cells,
-            [_("Area"), _("Index"), _("Rank"), _("Warned")],
+            [
+                _("Area"),
+                _("Mean index of the quarter") if quarter else _("Index"),
+                _("Rank"),
+                _("Warned"),
+            ],
             strict=True,
         ):
             cell.text = text
-        for child in children:
+        for name, index, rank, warned in children:
             row = ct.add_row().cells
             for cell, text in zip(
-                row,
-                [
-                    child.region.name,
-                    f"{child.index:.1f}",
-                    f"{child.rank}/{child.rank_total}",
-                    _("yes") if child.warned else "",
-                ],
-                strict=True,
+                row, [name, f"{index:.1f}", rank, warned], strict=True
             ):
                 cell.text = text
     out = io.BytesIO()
@@ -162,7 +243,9 @@ def build_docx(
 
 
 def quarter_months(period: str) -> list[str]:
-    """'2026-Q1' → ['2026-01', '2026-02', '2026-03']."""
+    """'2026-Q1' → ['2026-01', '2026-02', '2026-03']; [] for a bad quarter."""
+    if not re.fullmatch(r"\d{4}-Q[1-4]", period):
+        return []
     year, q = period[:4], int(period[-1])
     return [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
 
@@ -186,12 +269,18 @@ def report_deliver(
     if not results or ("Q" not in period and results[-1].month != period):
         raise AreaResult.DoesNotExist(period)
     last = results[-1]
-    children = list(
-        qs.filter(run=last.run, parent_code=region.region_code).order_by(
-            "rank", "region_code"
+    if "Q" in period:
+        children = quarter_assessment(qs, region, quarter_months(period))
+        content = build_docx(region, results, children, quarter=period)
+    else:
+        children = child_rows(
+            list(
+                qs.filter(run=last.run, parent_code=region.region_code).order_by(
+                    "rank", "region_code"
+                )
+            )
         )
-    )
-    content = build_docx(region, results, children)
+        content = build_docx(region, results, children)
     with transaction.atomic():
         report = Report.objects.create(
             kind=kind,
@@ -201,14 +290,18 @@ def report_deliver(
             file_name=f"{kind}-{region.region_code}-{period}.docx",
             content=content,
         )
-        Notice.objects.create(
-            kind=NoticeKind.REPORT,
-            region_code=region.region_code,
-            city_code=region.city_code,
-            month=last.month,
-            title=_("%(kind)s analysis report of %(area)s, %(period)s")
-            % {"kind": _kind_name(kind), "area": region.name, "period": period},
-            report=report,
+        notices_send(
+            [
+                Notice(
+                    kind=NoticeKind.REPORT,
+                    region_code=region.region_code,
+                    city_code=region.city_code,
+                    month=last.month,
+                    title=_("%(kind)s analysis report of %(area)s, %(period)s")
+                    % {"kind": _kind_name(kind), "area": region.name, "period": period},
+                    report=report,
+                )
+            ]
         )
         audit_record(
             actor=actor,

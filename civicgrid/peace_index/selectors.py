@@ -13,6 +13,7 @@ from civicgrid.peace_index.models import (
     MonthRun,
     Notice,
     Rectification,
+    Report,
     RunStatus,
 )
 
@@ -49,6 +50,15 @@ def rectifications_visible(prefixes: Sequence[str]) -> QuerySet[Rectification]:
 def notices_visible(prefixes: Sequence[str]) -> QuerySet[Notice]:
     """The inboxes of the centers inside the caller's scope."""
     return Notice.objects.filter(prefixes_q(prefixes))
+
+
+def reports_visible(prefixes: Sequence[str], kind: str) -> QuerySet[Report]:
+    """Kept reports of the areas inside the caller's scope (no content loaded)."""
+    return (
+        Report.objects.filter(prefixes_q(prefixes), kind=kind)
+        .defer("content")
+        .order_by("-created_at", "-id")
+    )
 
 
 def area_history(

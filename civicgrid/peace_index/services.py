@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from civicgrid.core.audit import audit_record
 from civicgrid.peace_index import compute as calc
+from civicgrid.peace_index import rectification
 from civicgrid.peace_index.catalogue import active_version
+from civicgrid.peace_index.inbox import notices_send
 from civicgrid.peace_index.models import (
     AreaResult,
     CatalogueVersion,
@@ -24,7 +26,6 @@ from civicgrid.peace_index.models import (
     Notice,
     NoticeKind,
     Rectification,
-    RectificationProgress,
     RectificationStatus,
     RunStatus,
 )
@@ -230,11 +231,26 @@ def _store(
     areas: calc.Areas,
     region_pks: list[str],
 ) -> None:
-    indicators = list(version.indicators.order_by("code").values_list("code", "name"))
-    weights = np.array(
-        list(version.indicators.order_by("code").values_list("weight", flat=True))
+    indicators = list(
+        version.indicators.order_by("code").values_list("code", "name", "weight")
     )
+    codes = [c for c, _n, _w in indicators]
+    names = [n for _c, n, _w in indicators]
     per = calc.PER
+    counts = np.rint(f.raw_item * areas.population[:, None]).astype(np.int64)
+    raw = np.round(f.raw_item * per, 4)
+    eb = np.round(f.eb_item * per, 4)
+    level = np.round(f.level_item_rate * per, 4)
+    # the items with cases, row by row (np.nonzero walks the rows in order)
+    rows, cols = np.nonzero(counts > 0)
+    bounds = np.searchsorted(rows, np.arange(len(areas.codes) + 1))
+    cols_l, counts_l = cols.tolist(), counts[rows, cols].tolist()
+    raw_l, eb_l = raw[rows, cols].tolist(), eb[rows, cols].tolist()
+    top, top_excess = calc.drivers(f, np.array([w for _c, _n, w in indicators]))
+    parent = areas.parent.tolist()
+    cases = np.rint(f.cases).astype(np.int64).tolist()
+    yoy = [_r(x, 12) for x in f.yoy_change.tolist()]
+    class_change = [_r(x, 12) for x in f.class_change.tolist()]
     out = []
     for i, code in enumerate(areas.codes):
         reasons = []
@@ -242,28 +258,23 @@ def _store(
             reasons.append("bottom")
         if f.warn_security[i]:
             reasons.append("security")
-        counts_i = f.raw_item[i] * areas.population[i]
+        a, b = int(bounds[i]), int(bounds[i + 1])
         items = {
-            indicators[k][0]: [
-                round(float(counts_i[k])),
-                round(float(f.raw_item[i, k] * per), 4),
-                round(float(f.eb_item[i, k] * per), 4),
-            ]
-            for k in np.nonzero(counts_i > 0)[0]
+            codes[cols_l[t]]: [counts_l[t], raw_l[t], eb_l[t]] for t in range(a, b)
         }
         drivers = [
             {
-                "code": indicators[k][0],
-                "name": indicators[k][1],
-                "count": round(float(counts_i[k])),
-                "raw_rate": round(float(f.raw_item[i, k] * per), 4),
-                "eb_rate": round(float(f.eb_item[i, k] * per), 4),
-                "level_rate": round(float(f.level_item_rate[i, k] * per), 4),
-                "excess": round(excess, 4),
+                "code": codes[k],
+                "name": names[k],
+                "count": int(counts[i, k]),
+                "raw_rate": float(raw[i, k]),
+                "eb_rate": float(eb[i, k]),
+                "level_rate": float(level[i, k]),
+                "excess": round(float(e), 4),
             }
-            for k, excess in calc.drivers(f, i, weights)
+            for k, e in zip(top[i].tolist(), top_excess[i].tolist(), strict=True)
+            if e > 0
         ]
-        parent = int(areas.parent[i])
         out.append(
             AreaResult(
                 run=run,
@@ -272,16 +283,16 @@ def _store(
                 region_id=region_pks[i],
                 region_code=code,
                 city_code=run.city_code,
-                parent_code=areas.codes[parent] if parent >= 0 else "",
+                parent_code=areas.codes[parent[i]] if parent[i] >= 0 else "",
                 level=areas.levels[i],
                 area_class=areas.area_class[i],
                 population=int(areas.population[i]),
-                cases=round(float(f.cases[i])),
+                cases=cases[i],
                 raw_rate=float(f.raw_rate[i]),
                 eb_rate=float(f.eb_rate[i]),
                 security=float(f.security[i]),
-                yoy_change=_r(f.yoy_change[i], 12),
-                class_change=_r(f.class_change[i], 12),
+                yoy_change=yoy[i],
+                class_change=class_change[i],
                 governance=float(f.governance[i]),
                 index=float(f.index[i]),
                 rank=int(f.rank[i]),
@@ -359,6 +370,8 @@ def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
 
 
 def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
+    """Notices for the warned areas; the 3-month rule lists areas for
+    rectification, and an area warned again while listed is escalated."""
     warned = list(
         AreaResult.objects.filter(run=run, warned=True)
         .select_related("region")
@@ -367,6 +380,12 @@ def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
     if not warned:
         return []
     last, before_last = _previous(run, 1), _previous(run, 2)
+    open_rects = {
+        r.region_code: r
+        for r in Rectification.objects.filter(
+            kind=run.kind, city_code=run.city_code
+        ).exclude(status=RectificationStatus.CLOSED)
+    }
     notices = []
     listed = []
     for res in warned:
@@ -382,6 +401,12 @@ def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
                 % {"index": res.index, "rank": res.rank, "total": res.rank_total},
             )
         )
+        rect = open_rects.get(res.region_code)
+        if rect is not None:
+            if rect.last_listed_month < run.month:
+                listed.append(res.region_code)
+                notices.append(rectification.escalate(rect, res, run.month))
+            continue
         three = (
             last.get(res.region_code, (False, 0))[0]
             and before_last.get(res.region_code, (False, 0))[0]
@@ -389,120 +414,6 @@ def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
         cases_before = last.get(res.region_code, (False, 0))[1]
         if calc.listed_for_rectification(three, cases_before, res.cases):
             listed.append(res.region_code)
-            notices.extend(_list_for_rectification(res, run))
-    Notice.objects.bulk_create(notices)
+            notices.append(rectification.listing(actor, res, run.month))
+    notices_send(notices)
     return listed
-
-
-def _list_for_rectification(res: AreaResult, run: MonthRun) -> list[Notice]:
-    rect = (
-        Rectification.objects.filter(kind=run.kind, region_code=res.region_code)
-        .exclude(status=RectificationStatus.CLOSED)
-        .first()
-    )
-    name = res.region.name
-    if rect is None:
-        Rectification.objects.create(
-            kind=run.kind,
-            region=res.region,
-            region_code=res.region_code,
-            city_code=run.city_code,
-            listed_month=run.month,
-            last_listed_month=run.month,
-        )
-        return [
-            Notice(
-                kind=NoticeKind.RECTIFICATION,
-                region_code=res.region_code,
-                city_code=run.city_code,
-                month=run.month,
-                title=_("%(area)s is listed for rectification") % {"area": name},
-                body=_(
-                    "Warned three months in a row and cases fell by less than 30 %."
-                ),
-            )
-        ]
-    # still listed: escalate to the center above
-    rect.last_listed_month = run.month
-    rect.months_listed += 1
-    rect.escalation_level += 1
-    rect.save(update_fields=["last_listed_month", "months_listed", "escalation_level"])
-    return [
-        Notice(
-            kind=NoticeKind.ESCALATION,
-            region_code=res.parent_code or res.region_code,
-            city_code=run.city_code,
-            month=run.month,
-            title=_("%(area)s stays listed for rectification (%(n)s months)")
-            % {"area": name, "n": rect.months_listed},
-            body=_("Escalated to level %(n)s.") % {"n": rect.escalation_level},
-        )
-    ]
-
-
-# --- rectification -------------------------------------------------------------------
-
-
-def rectification_update(
-    *,
-    actor: Any,
-    rectification: Rectification,
-    owner: Any = None,
-    measures: str | None = None,
-    progress: str = "",
-) -> Rectification:
-    """Set the owner and measures, and log progress; the listing is then in progress."""
-    with transaction.atomic():
-        rect = Rectification.objects.select_for_update().get(pk=rectification.pk)
-        if rect.status == RectificationStatus.CLOSED:
-            raise ValidationError(_("This rectification is closed."))
-        before = {"status": rect.status, "owner": rect.owner_id}
-        if owner is not None:
-            rect.owner = owner
-        if measures is not None:
-            rect.measures = measures
-        rect.status = RectificationStatus.IN_PROGRESS
-        rect.save()
-        if progress:
-            RectificationProgress.objects.create(
-                rectification=rect,
-                region_code=rect.region_code,
-                city_code=rect.city_code,
-                actor_label=_label(actor),
-                note=progress,
-            )
-        audit_record(
-            actor=actor,
-            action="peace_index.rectification_update",
-            obj=rect,
-            changes={
-                "status": [before["status"], rect.status],
-                "owner": [before["owner"], rect.owner_id],
-                "progress": [None, progress],
-            },
-        )
-    return rect
-
-
-def rectification_close(
-    *, actor: Any, rectification: Rectification, note: str
-) -> Rectification:
-    """Close a rectification (摘牌) with what was achieved."""
-    with transaction.atomic():
-        rect = Rectification.objects.select_for_update().get(pk=rectification.pk)
-        if rect.status == RectificationStatus.CLOSED:
-            raise ValidationError(_("This rectification is closed."))
-        if not note.strip():
-            raise ValidationError(_("Closing needs a note on what was achieved."))
-        before = rect.status
-        rect.status = RectificationStatus.CLOSED
-        rect.closure_note = note
-        rect.closed_at = timezone.now()
-        rect.save()
-        audit_record(
-            actor=actor,
-            action="peace_index.rectification_close",
-            obj=rect,
-            changes={"status": [before, rect.status]},
-        )
-    return rect

@@ -1,15 +1,28 @@
-"""The monthly job: on the 1st, compute the previous month for every city. Thin and
-idempotent (a computed month is recomputed, a published one is left alone)."""
+"""The monthly job: on the 1st, compute the previous month of both indexes for every
+city and deliver each staffed center its Word report. Thin and idempotent (a
+computed month is recomputed, a published one is left alone; the scheduler of
+``civicgrid.events`` enqueues ``compute_previous_month``)."""
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_tasks import task
 
+from civicgrid.accounts.models import Role, StaffPost
 from civicgrid.peace_index.catalogue import catalogue_install_default
-from civicgrid.peace_index.imports import parse_month
-from civicgrid.peace_index.models import MonthRun, RunStatus
+from civicgrid.peace_index.imports import counts_from_events, parse_month
+from civicgrid.peace_index.models import (
+    AreaResult,
+    IndexKind,
+    MonthlyCount,
+    MonthRun,
+    Report,
+    RunStatus,
+)
+from civicgrid.peace_index.reports import report_deliver
 from civicgrid.peace_index.services import month_add, month_compute
 from civicgrid.regions.models import Region
 
@@ -24,7 +37,9 @@ def previous_month() -> str:
 def compute_month(
     *, kind: str, month: str, cities: Sequence[str] = ()
 ) -> list[MonthRun]:
-    """Compute ``month`` for the given cities (default: every city in the tree)."""
+    """Compute ``month`` for the given cities (default: every city in the tree):
+    the counts derived from events are refreshed first; a city without any counts
+    (nor an earlier computation) is skipped; published months are kept."""
     if parse_month(month) != month:
         raise ValueError(f"bad month {month!r}: use YYYY-MM")
     catalogue_install_default(actor=None, kind=kind)
@@ -35,12 +50,19 @@ def compute_month(
     )
     runs = []
     for city in codes:
-        frozen = MonthRun.objects.filter(
-            kind=kind, city_code=city, month=month, status=RunStatus.PUBLISHED
-        ).first()
+        existing = MonthRun.objects.filter(kind=kind, city_code=city, month=month)
+        frozen = existing.filter(status=RunStatus.PUBLISHED).first()
         if frozen is not None:
             runs.append(frozen)
             continue
+        counts_from_events(actor=None, kind=kind, city_code=city, month=month)
+        if not (
+            existing.exists()
+            or MonthlyCount.objects.filter(
+                kind=kind, city_code=city, month=month
+            ).exists()
+        ):
+            continue  # no counts delivered: nothing to compute
         try:
             runs.append(
                 month_compute(actor=None, kind=kind, city_code=city, month=month)
@@ -48,3 +70,56 @@ def compute_month(
         except ValidationError as exc:
             log.warning("peace index %s %s %s not computed: %s", kind, city, month, exc)
     return runs
+
+
+def reports_deliver(run: MonthRun) -> int:
+    """The month's Word report for every area of the run that has a staffed
+    governance center (an active center-staff post of exactly that area)."""
+    centers = set(
+        StaffPost.objects.filter(
+            role=Role.CENTER_STAFF,
+            active=True,
+            region_code__startswith=run.city_code,
+        ).values_list("region_code", flat=True)
+    )
+    results = (
+        AreaResult.objects.filter(run=run, region_code__in=centers)
+        .select_related("region")
+        .order_by("region_code")
+    )
+    done = set(
+        Report.objects.filter(
+            kind=run.kind, period=run.month, created_at__gte=run.computed_at
+        ).values_list("region_code", flat=True)
+    )
+    delivered = 0
+    for res in results:
+        if res.region_code in done:
+            continue  # already delivered for this computation
+        report_deliver(
+            actor=None,
+            kind=run.kind,
+            region=res.region,
+            period=run.month,
+            published_only=False,
+        )
+        delivered += 1
+    return delivered
+
+
+def compute_and_deliver(
+    *, month: str, kinds: Sequence[str] = tuple(IndexKind.values)
+) -> dict[str, Any]:
+    """Compute ``month`` of each index for every city, then deliver the reports."""
+    out: dict[str, Any] = {"month": month, "runs": [], "reports": 0}
+    for kind in kinds:
+        for run in compute_month(kind=kind, month=month):
+            out["runs"].append([kind, run.city_code, run.status])
+            out["reports"] += reports_deliver(run)
+    return out
+
+
+@task()
+def compute_previous_month() -> dict[str, Any]:
+    """The job of the 1st: the previous month of both indexes, and the reports."""
+    return compute_and_deliver(month=previous_month())

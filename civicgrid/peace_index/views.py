@@ -64,4 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if not code:
             first = selectors.results_visible(prefixes).filter(level="city").first()
             code = first.region_code if first else ""
-    return render(request, "peace_index/dashboard.html", {"start": code})
+    kind = request.GET.get("kind", IndexKind.PEACE)
+    if kind not in IndexKind.values:
+        kind = IndexKind.PEACE
+    return render(request, "peace_index/dashboard.html", {"start": code, "kind": kind})

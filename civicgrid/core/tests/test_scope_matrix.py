@@ -654,8 +654,22 @@ CASES: dict[str, Case] = {
         "peace-index/rectifications/",
         check_pi_in_scope(""),
     ),
+    "pi_rectification": Case(
+        "peace-index-rectification",
+        "peace-index/rectifications/999999/",
+        check_pi_in_scope(""),
+    ),
+    "pi_rectification_close": Case(
+        "peace-index-rectification-close",
+        "peace-index/rectifications/999999/close/",
+        check_pi_in_scope(""),
+        method="empty",
+    ),
     "pi_notices": Case(
         "peace-index-notices", "peace-index/notices/", check_pi_in_scope("")
+    ),
+    "pi_report_list": Case(
+        "peace-index-report-list", "peace-index/reports/", check_pi_in_scope("")
     ),
     "pi_report": Case(
         "peace-index-report",
@@ -718,7 +732,10 @@ TABLE: dict[str, tuple[int, ...]] = {
     "pi_runs":                (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "pi_import":              (403,  403,  400,  400,  400,  400,  403,  400,  400),
     "pi_rectifications":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "pi_rectification":       (403,  403,  404,  404,  404,  404,  404,  404,  404),
+    "pi_rectification_close": (403,  403,  404,  404,  404,  403,  403,  404,  404),
     "pi_notices":             (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "pi_report_list":         (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "pi_report":              (403,  403,  404,  404,  404,  404,  404,  404,  404),
     "pi_map":                 (403,  403,  404,  404,  200,  200,  404,  200,  200),
 }

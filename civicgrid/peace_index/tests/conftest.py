@@ -57,15 +57,21 @@ def peace_catalogue(db) -> CatalogueVersion:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def put_counts(tree, peace_catalogue) -> Callable[..., None]:  # type: ignore[no-untyped-def]
-    """put_counts("2026-03", {"990101001001": 3, ...}, item="C01")."""
+    """put_counts("2026-03", {"990101001001": 3, ...}, item="C01"); another index
+    with kind=IndexKind.STABILITY (its catalogue must be installed)."""
 
-    def put(month: str, counts: dict[str, int], item: str = "C01") -> None:
+    def put(
+        month: str,
+        counts: dict[str, int],
+        item: str = "C01",
+        kind: str = IndexKind.PEACE,
+    ) -> None:
         rows = [
             CountRow(0, code, code[:4], month, item, n) for code, n in counts.items()
         ]
         counts_replace(
             actor=None,
-            kind=IndexKind.PEACE,
+            kind=kind,
             rows=rows,
             file_name="test",
             source=f"test-{item}",
@@ -83,3 +89,23 @@ MARCH = {
     "990102001001": 5,
     "990102001002": 5,
 }
+
+
+def publish(month: str, kind: str = IndexKind.PEACE, city: str = CITY) -> None:
+    """Compute, review and publish a month of the fixture's city."""
+    from civicgrid.peace_index.services import month_compute, run_publish, run_review
+
+    run = month_compute(actor=None, kind=kind, city_code=city, month=month)
+    run_publish(actor=None, run=run_review(actor=None, run=run))
+
+
+def warn_everyone(kind: str = IndexKind.PEACE) -> CatalogueVersion:
+    """Activate a copy of the active version that warns every area (threshold 101)."""
+    active = catalogue.active_version(kind)
+    assert active is not None
+    version = catalogue.catalogue_version_copy(actor=None, version=active)
+    catalogue.catalogue_version_update_rules(
+        actor=None, version=version, warn_security_below=101.0
+    )
+    catalogue.catalogue_version_activate(actor=None, version=version)
+    return version

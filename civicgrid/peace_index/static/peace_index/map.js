@@ -4,7 +4,8 @@
   var chart = echarts.init(el);
   var stack = [];
   function load(code) {
-    fetch(el.dataset.api + code + "/", { credentials: "same-origin" })
+    fetch(el.dataset.api + code + "/?kind=" + encodeURIComponent(el.dataset.kind),
+      { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (geo) {
         var name = "area-" + code;
@@ -14,7 +15,7 @@
         chart.setOption({
           tooltip: { formatter: function (p) {
             var d = p.data || {};
-            return p.name + "<br>平安指数 " + (d.value == null ? "—" : d.value) +
+            return p.name + "<br>" + el.dataset.label + " " + (d.value == null ? "—" : d.value) +
               (d.rank ? "<br>排名 " + d.rank + "/" + d.rank_total : "");
           } },
           visualMap: { min: 0, max: 100, left: "left", calculable: true,

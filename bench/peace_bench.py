@@ -1,0 +1,473 @@
+"""Province-scale peace index benchmark: ``.venv/bin/python bench/peace_bench.py``.
+
+The real division tree of Shandong (``../shared/data/admin_divisions_shandong``:
+16 cities, ~1,850 towns, ~62,000 villages), the default catalogue of 52 items and
+24 months (2024-01 … 2025-12). SYNTHETIC data, fixed seed: each village gets a
+population (log-normal around 1,600, scaled to its county's 2020 census total where
+the census has the county) and a risk factor (gamma, mean 1); 10,000,000 incident
+records are drawn village ∝ population × risk, item ∝ how common the item is, month
+with a mild season. They are aggregated into monthly counts (area, month, item,
+count) and loaded as ``MonthlyCount`` rows, as a police export would be.
+
+Measured, on SQLite and on PostgreSQL (a throw-away server from ``_pg.py``), each
+phase in a fresh process (peak memory = that process's max RSS):
+
+(a) publishing one month (2025-12) for the whole province: compute, review and
+    publish every city (warnings, the 3-month rule, notices);
+(b) back-filling all 24 months in order (the same three steps per city and month).
+
+The yardstick, in the same run: the plain aggregation of the same 10 M records
+into (month, village, item) counts in pandas and in DuckDB (and numpy). Goals: one
+month ≤ 5 s, the back-fill ≤ 60 s, peak memory ≤ 2 GB. Results go to
+``bench/results/peace-<YYYYMMDD-HHMMSS>.json`` and ``peace-latest.txt``.
+
+Needs the ``bench`` extra (pandas, duckdb): ``pip install -e '.[bench]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from _pg import PostGISServer  # bench/_pg.py: a throw-away PostgreSQL server
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+DIVISIONS = ROOT.parent / "shared" / "data" / "admin_divisions_shandong"
+CENSUS = ROOT.parent / "shared" / "data" / "population_shandong"
+CENSUS_FILE = CENSUS / "shandong_county_census2020.csv"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SEED = 20261130
+RECORDS = 10_000_000
+MONTHS = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(24)]
+GOALS = {"month_s": 5.0, "backfill_s": 60.0, "peak_mb": 2048.0}
+SOURCE = "bench-police"
+
+
+def log(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ------------------------------------------------------------------- synthetic data
+
+
+def village_codes() -> list[str]:
+    with (DIVISIONS / "shandong_villages.csv").open(encoding="utf-8") as f:
+        return sorted(row["code"] for row in csv.DictReader(f))
+
+
+def census_by_county() -> dict[str, int]:
+    with CENSUS_FILE.open(encoding="utf-8-sig") as f:
+        return {
+            row["区划代码"][:6]: int(row["人口数_合计"])
+            for row in csv.DictReader(f)
+            if not row["区划代码"].endswith("0000")
+        }
+
+
+def village_population(codes: list[str], rng: np.random.Generator) -> np.ndarray:
+    """Log-normal around 1,600, scaled to the county's census total if known."""
+    pop = rng.lognormal(np.log(1600.0), 0.6, len(codes))
+    census = census_by_county()
+    county = np.array([c[:6] for c in codes])
+    for code in np.unique(county):
+        rows = county == code
+        if code in census:
+            pop[rows] *= census[code] / pop[rows].sum()
+    return np.maximum(np.rint(pop), 50).astype(np.int64)
+
+
+def item_frequencies(weights: np.ndarray) -> np.ndarray:
+    """Light items are common, grave ones rare: frequency ∝ 1 / weight²."""
+    f = 1.0 / weights**2
+    return f / f.sum()
+
+
+def synth_records(
+    pop: np.ndarray, weights: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """10 M records (village row, item column, month index), Poisson by population."""
+    risk = rng.gamma(2.0, 0.5, len(pop))
+    p_village = pop * risk / (pop * risk).sum()
+    season = 1.0 + 0.15 * np.sin(np.arange(24) * np.pi / 6)
+    return {
+        "village": rng.choice(len(pop), RECORDS, p=p_village).astype(np.int32),
+        "item": rng.choice(len(weights), RECORDS, p=item_frequencies(weights)).astype(
+            np.int16
+        ),
+        "month": rng.choice(24, RECORDS, p=season / season.sum()).astype(np.int16),
+    }
+
+
+def aggregate_numpy(rec: dict[str, np.ndarray], n_items: int, n_vil: int) -> Any:
+    key = (rec["month"].astype(np.int64) * n_vil + rec["village"]) * n_items
+    key += rec["item"]
+    uniq, counts = np.unique(key, return_counts=True)
+    month, rest = np.divmod(uniq, n_vil * n_items)
+    village, item = np.divmod(rest, n_items)
+    return month, village, item, counts
+
+
+def yardstick(rec: dict[str, np.ndarray], n_items: int, n_vil: int) -> dict[str, Any]:
+    """The plain GROUP BY (month, village, item) of the records, three ways."""
+    import duckdb
+    import pandas as pd
+
+    out: dict[str, Any] = {"records": RECORDS}
+    df = pd.DataFrame(rec)
+    con = duckdb.connect()
+    con.register("records", df)
+    sql = "SELECT month, village, item, count(*) AS n FROM records GROUP BY ALL"
+    fns = {
+        "pandas": lambda: df.groupby(["month", "village", "item"]).size(),
+        "duckdb": lambda: con.execute(sql).fetchnumpy(),
+        "numpy": lambda: aggregate_numpy(rec, n_items, n_vil),
+    }
+    groups = {}
+    for name, fn in fns.items():
+        times = []
+        for _ in range(3):
+            gc.collect()
+            t0 = time.perf_counter()
+            res = fn()
+            times.append(time.perf_counter() - t0)
+        groups[name] = len(res) if name != "numpy" else len(res[0])
+        if name == "duckdb":
+            groups[name] = len(res["n"])
+        out[name] = {"s_median": round(sorted(times)[1], 3), "s_all": times}
+        log(f"  {name:7s} group-by of {RECORDS:,} records: {sorted(times)[1]:.2f} s")
+    out["groups"] = groups
+    out["agree"] = len(set(groups.values())) == 1
+    out["versions"] = {"pandas": pd.__version__, "duckdb": duckdb.__version__}
+    return out
+
+
+# ------------------------------------------------------------------ worker process
+
+
+def worker(phase: str, data_dir: Path) -> dict[str, Any]:
+    """One phase in this (fresh) process; DATABASE_URL names the database."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
+    os.environ.setdefault("CIVICGRID_VAR_DIR", str(data_dir))
+    import django
+
+    django.setup()
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"phase": phase}
+    if phase == "setup":
+        out.update(_setup(data_dir))
+    elif phase == "month":
+        out.update(_publish_months(MONTHS[-1:]))
+    elif phase == "backfill":
+        _reset()
+        out.update(_publish_months(MONTHS))
+    out["s"] = round(time.perf_counter() - t0, 3)
+    out["peak_mb"] = peak_mb()
+    return out
+
+
+def _setup(data_dir: Path) -> dict[str, Any]:
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from civicgrid.peace_index.catalogue import catalogue_install_default
+    from civicgrid.peace_index.models import CountImport, IndexKind, MonthlyCount
+    from civicgrid.regions.divisions import derive_area_classes, import_divisions
+    from civicgrid.regions.models import Region
+
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    import_divisions(DIVISIONS, province="37")
+    data = np.load(data_dir / "counts.npz")
+    codes = json.loads((data_dir / "villages.json").read_text())
+    table = Region._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {table} SET population = %s WHERE region_code = %s",  # noqa: S608
+            list(zip(data["population"].tolist(), codes, strict=True)),
+        )
+    derive_area_classes()
+    version = catalogue_install_default(actor=None, kind=IndexKind.PEACE)
+    out["regions_s"] = round(time.perf_counter() - t0, 2)
+    out["regions"] = Region.objects.count()
+    items = list(version.indicators.order_by("code").values_list("code", flat=True))
+
+    t0 = time.perf_counter()
+    batch = CountImport.objects.create(
+        kind=IndexKind.PEACE, source=SOURCE, file_name="synthetic", months=MONTHS
+    )
+    cols = (
+        "kind, month, region_code, city_code, indicator_code, source, count, batch_id"
+    )
+    month, village, item, n = (data[k] for k in ("month", "village", "item", "n"))
+
+    def rows() -> Any:
+        for m, v, k, c in zip(
+            month.tolist(), village.tolist(), item.tolist(), n.tolist(), strict=True
+        ):
+            code = codes[v]
+            yield ("peace", MONTHS[m], code, code[:4], items[k], SOURCE, c, batch.pk)
+
+    table = MonthlyCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows():
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * 8)
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows())  # noqa: S608
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f"VACUUM ANALYZE {table}")
+    else:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    out["counts_load_s"] = round(time.perf_counter() - t0, 2)
+    out["count_rows"] = len(n)
+    return out
+
+
+def _reset() -> None:
+    from civicgrid.peace_index.models import (
+        AreaResult,
+        MonthRun,
+        Notice,
+        Rectification,
+    )
+
+    AreaResult.objects.all().delete()
+    MonthRun.objects.all().delete()
+    Notice.objects.all().delete()
+    Rectification.objects.all().delete()
+
+
+def _publish_months(months: list[str]) -> dict[str, Any]:
+    from django.db.models import Sum
+
+    from civicgrid.peace_index.models import AreaResult, IndexKind, Rectification
+    from civicgrid.peace_index.services import month_compute, run_publish, run_review
+    from civicgrid.regions.models import Region
+
+    cities = list(
+        Region.objects.filter(level="city")
+        .order_by("region_code")
+        .values_list("region_code", flat=True)
+    )
+    per_month = []
+    for month in months:
+        t0 = time.perf_counter()
+        for city in cities:
+            run = month_compute(
+                actor=None, kind=IndexKind.PEACE, city_code=city, month=month
+            )
+            run_publish(actor=None, run=run_review(actor=None, run=run))
+        per_month.append(round(time.perf_counter() - t0, 3))
+        log(f"    {month}: {per_month[-1]:.2f} s, peak {peak_mb():.0f} MB")
+    last = AreaResult.objects.filter(month=months[-1])
+    return {
+        "cities": len(cities),
+        "months": len(months),
+        "per_month_s": per_month,
+        "areas_last_month": last.count(),
+        "warned_last_month": last.filter(warned=True).count(),
+        "city_cases_last_month": last.filter(level="city").aggregate(n=Sum("cases"))[
+            "n"
+        ],
+        "rectifications": Rectification.objects.count(),
+    }
+
+
+def run_worker(phase: str, data_dir: Path, db_url: str) -> dict[str, Any]:
+    env = dict(os.environ, DATABASE_URL=db_url, CIVICGRID_VAR_DIR=str(data_dir))
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, __file__, "--worker", phase, "--data", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if not line.startswith("RESULT "):
+            log(line)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{phase} failed:\n{proc.stderr[-4000:]}")
+    result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    return dict(json.loads(result[-1][len("RESULT ") :]))
+
+
+def bench_backend(name: str, db_url: str, data_dir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for phase in ("setup", "month", "backfill"):
+        log(f"  [{name}] {phase} …")
+        out[phase] = r = run_worker(phase, data_dir, db_url)
+        log(f"  [{name}] {phase}: {r['s']:.1f} s, peak {r['peak_mb']:.0f} MB")
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine_info() -> dict[str, Any]:
+    proc: dict[str, str] = {}
+    for fname in ("cpuinfo", "meminfo"):
+        for line in Path(f"/proc/{fname}").read_text().splitlines():
+            key, _, value = line.partition(":")
+            proc.setdefault(key.strip(), value.strip())
+    return {
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu_model": proc.get("model name", platform.machine()),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)),
+        "memory_gib": round(int(proc["MemTotal"].split()[0]) / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "load_avg_start": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def prepare(data_dir: Path) -> dict[str, Any]:
+    """Populations, the 10 M records, the yardstick, and the counts to load."""
+    from civicgrid.peace_index.catalogue import PEACE_ITEMS
+
+    rng = np.random.default_rng(SEED)
+    codes = village_codes()
+    pop = village_population(codes, rng)
+    weights = np.array([w for _c, _n, _cat, w in PEACE_ITEMS])
+    t0 = time.perf_counter()
+    rec = synth_records(pop, weights, rng)
+    log(f"  {RECORDS:,} records drawn in {time.perf_counter() - t0:.1f} s")
+    ys = yardstick(rec, len(weights), len(codes))
+    month, village, item, n = aggregate_numpy(rec, len(weights), len(codes))
+    by_month = np.bincount(rec["month"], minlength=24)
+    del rec
+    np.savez(
+        data_dir / "counts.npz",
+        month=month,
+        village=village,
+        item=item,
+        n=n,
+        population=pop,
+    )
+    (data_dir / "villages.json").write_text(json.dumps(codes))
+    return {
+        "seed": SEED,
+        "villages": len(codes),
+        "population": int(pop.sum()),
+        "items": len(weights),
+        "months": [MONTHS[0], MONTHS[-1]],
+        "records": RECORDS,
+        "records_last_month": int(by_month[-1]),
+        "count_rows": len(n),
+        "yardstick": ys,
+    }
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Peace index, province benchmark ({report['machine']['date']})",
+        f"machine: {report['machine']['cpu_model']}, {report['machine']['cores']} "
+        f"cores, {report['machine']['memory_gib']} GiB; Python "
+        f"{report['machine']['python']}",
+        f"data: {report['data']['villages']:,} villages, {report['data']['items']} "
+        f"items, 24 months, {RECORDS:,} records → {report['data']['count_rows']:,} "
+        "count rows (synthetic, fixed seed)",
+    ]
+    ys = report["data"]["yardstick"]
+    lines.append(
+        f"yardstick group-by of {RECORDS:,} records: pandas {ys['pandas']['s_median']}"
+        f" s, DuckDB {ys['duckdb']['s_median']} s, numpy {ys['numpy']['s_median']} s"
+        f" (same groups: {ys['agree']})"
+    )
+    lines.append(
+        f"{'backend':12s} {'one month s':>12s} {'MB':>7s} {'back-fill s':>12s}"
+        f" {'MB':>7s}  goals: ≤ {GOALS['month_s']} s, ≤ {GOALS['backfill_s']} s, "
+        f"≤ {GOALS['peak_mb']:.0f} MB"
+    )
+    for name, b in report["backends"].items():
+        if "skipped" in b:
+            lines.append(f"{name:12s} skipped: {b['skipped']}")
+            continue
+        m, f = b["month"], b["backfill"]
+        lines.append(
+            f"{name:12s} {m['s']:12.2f} {m['peak_mb']:7.0f} {f['s']:12.2f}"
+            f" {f['peak_mb']:7.0f}  (setup: regions {b['setup']['regions_s']} s, "
+            f"counts {b['setup']['counts_load_s']} s)"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--worker", choices=["setup", "month", "backfill"])
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--port", type=int, default=0, help="PostgreSQL port")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    args = parser.parse_args()
+    if args.worker:
+        out = worker(args.worker, args.data)
+        print("RESULT " + json.dumps(out), flush=True)
+        return
+    os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
+    report: dict[str, Any] = {"machine": machine_info(), "label": args.label}
+    report["goals"] = GOALS
+    with tempfile.TemporaryDirectory(prefix="peace-bench-") as tmp:
+        data_dir = Path(tmp)
+        os.environ["CIVICGRID_VAR_DIR"] = tmp
+        import django
+
+        django.setup()
+        log("== data and yardstick")
+        report["data"] = prepare(data_dir)
+        report["backends"] = {}
+        if args.only in (None, "sqlite"):
+            log("== SQLite")
+            url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+            report["backends"]["sqlite"] = bench_backend("sqlite", url, data_dir)
+        if args.only in (None, "postgresql"):
+            log("== PostgreSQL")
+            why = PostGISServer.unavailable()
+            if why and "PostGIS" not in why:
+                report["backends"]["postgresql"] = {"skipped": why}
+            else:
+                with PostGISServer(args.port) as server:
+                    url = f"postgres://bench@127.0.0.1:{server.port}/postgres"
+                    report["backends"]["postgresql"] = bench_backend(
+                        "postgresql", url, data_dir
+                    )
+    report["machine"]["load_avg_end"] = [round(v, 2) for v in os.getloadavg()]
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    (RESULTS_DIR / f"peace-{stamp}.json").write_text(
+        json.dumps(report, indent=1, ensure_ascii=False)
+    )
+    lines = summary(report)
+    (RESULTS_DIR / "peace-latest.txt").write_text("\n".join(lines) + "\n")
+    log("\n" + "\n".join(lines))
+    log(f"\nwritten: bench/results/peace-{stamp}.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Notices of the peace index: kept per area (``Notice``, the center's inbox of the
+index) and put in the in-app inbox of the staff of the area's governance center
+(``civicgrid.events.notify``), which also hands them to the pluggable senders."""
+
+from collections.abc import Sequence
+
+from civicgrid.accounts.models import Role, StaffPost, User
+from civicgrid.core.scope import prefixes_q
+from civicgrid.events.notify import notify
+from civicgrid.peace_index.models import Notice
+from civicgrid.regions.models import Region
+
+
+def _up(prefix: str) -> str:
+    for n in (9, 6, 4, 2):
+        if len(prefix) > n:
+            return prefix[:n]
+    return ""
+
+
+def center_staff(city_codes: Sequence[str]) -> dict[str, list[User]]:
+    """Active center staff of the cities, by the prefix of their post."""
+    out: dict[str, list[User]] = {}
+    posts = StaffPost.objects.filter(
+        prefixes_q(city_codes), role=Role.CENTER_STAFF, active=True
+    ).select_related("user")
+    for post in posts.order_by("region_code", "user_id"):
+        out.setdefault(post.region_code, []).append(post.user)
+    return out
+
+
+def center_of(prefix: str, staff: dict[str, list[User]]) -> list[User]:
+    """The staff of the nearest center at or above ``prefix`` (a village has no
+    center: its town's answers; a town without staff: its county's, and so on)."""
+    while prefix:
+        if staff.get(prefix):
+            return staff[prefix]
+        prefix = _up(prefix)
+    return []
+
+
+def escalation_target(region_code: str, levels: int) -> str:
+    """The prefix ``levels`` steps above the area, never above its city."""
+    target = region_code
+    for _i in range(levels):
+        if len(target) <= 4:
+            break
+        target = _up(target)
+    return target
+
+
+def notices_send(notices: Sequence[Notice]) -> list[Notice]:
+    """Keep the notices and put each in the inbox of its area's center staff."""
+    created = Notice.objects.bulk_create(notices)
+    cities = sorted({n.city_code for n in created if n.city_code})
+    staff = center_staff(cities)
+    names = dict(
+        Region.objects.filter(
+            region_code__in={n.region_code for n in created}
+        ).values_list("region_code", "name")
+    )
+    for n in created:
+        users = center_of(n.region_code, staff)
+        if users:
+            to = names.get(n.region_code, n.region_code)
+            head = n.title if to in n.title else f"[{to}] {n.title}"
+            notify(users, head + (f" {n.body}" if n.body else ""))
+    return created

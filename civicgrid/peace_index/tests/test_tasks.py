@@ -1,0 +1,104 @@
+"""The monthly job: enqueued on the database backend and run by its worker, it
+computes the previous month and delivers each staffed center its Word report."""
+
+import io
+import signal
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django_tasks import TaskResultStatus
+from rest_framework.test import APIClient
+
+from civicgrid.accounts.models import Role
+from civicgrid.events.models import Notification
+from civicgrid.peace_index.models import (
+    IndexKind,
+    MonthRun,
+    Notice,
+    NoticeKind,
+    Report,
+    RunStatus,
+)
+from civicgrid.peace_index.tasks import compute_previous_month
+from civicgrid.peace_index.tests.conftest import CITY, MARCH, publish
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def keep_signals() -> Iterator[None]:
+    """db_worker installs its own SIGINT/SIGTERM handlers: give pytest its own back."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+def test_the_job_computes_the_previous_month_and_delivers_reports(  # type: ignore[no-untyped-def]
+    put_counts, make_staff, keep_signals
+) -> None:
+    """On 1 April the worker computes March of the city with counts (the stability
+    index has none: not computed), leaves a published February alone, and puts
+    March's report in the inbox of 甲街道's center (the only staffed center)."""
+    town = make_staff("pi_town", Role.CENTER_STAFF, region="990101001")
+    other = make_staff("pi_other", Role.CENTER_STAFF, region="990102001")
+    put_counts("2026-02", MARCH)
+    publish("2026-02")
+    put_counts("2026-03", MARCH)
+    with time_machine.travel(datetime(2026, 4, 1, 2, 5, tzinfo=SHANGHAI), tick=False):
+        result = compute_previous_month.enqueue()
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0")
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == {
+        "month": "2026-03",
+        "runs": [["peace", CITY, "computed"]],
+        "reports": 2,  # 甲街道 and 乙镇 have a staffed center
+    }
+    run = MonthRun.objects.get(kind=IndexKind.PEACE, city_code=CITY, month="2026-03")
+    assert run.status == RunStatus.COMPUTED
+    assert not MonthRun.objects.filter(kind=IndexKind.STABILITY).exists()
+    assert set(Report.objects.values_list("region_code", "period")) == {
+        ("990101001", "2026-03"),
+        ("990102001", "2026-03"),
+    }
+    assert Notice.objects.filter(
+        kind=NoticeKind.REPORT, region_code="990101001", month="2026-03"
+    ).exists()
+    texts = list(Notification.objects.filter(user=town).values_list("text", flat=True))
+    assert any("甲街道" in t and "2026-03" in t for t in texts), texts
+
+    # the reports are listed and downloaded within the caller's scope only
+    api = APIClient()
+    api.force_authenticate(town)
+    listed = api.get("/api/v1/peace-index/reports/").json()
+    assert [(r["region_code"], r["period"]) for r in listed] == [
+        ("990101001", "2026-03")
+    ]
+    response = api.get(listed[0]["url"])
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    from docx import Document
+
+    doc = Document(io.BytesIO(response.content))
+    assert any("尚未发布" in p.text for p in doc.paragraphs)  # computed, not published
+    api.force_authenticate(other)
+    assert [
+        r["region_code"] for r in api.get("/api/v1/peace-index/reports/").json()
+    ] == ["990102001"]
+    assert api.get(listed[0]["url"]).status_code == 404
+
+
+def test_running_the_job_again_leaves_a_published_month_alone(put_counts) -> None:  # type: ignore[no-untyped-def]
+    """Idempotent: once March is published, the job of 1 April changes nothing."""
+    put_counts("2026-03", MARCH)
+    publish("2026-03")
+    digest = MonthRun.objects.get(month="2026-03").input_digest
+    with time_machine.travel(datetime(2026, 4, 1, 2, 5, tzinfo=SHANGHAI), tick=False):
+        out = compute_previous_month.call()
+    assert out["runs"] == [["peace", CITY, "published"]]
+    run = MonthRun.objects.get(month="2026-03")
+    assert run.status == RunStatus.PUBLISHED and run.input_digest == digest
