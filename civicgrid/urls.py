@@ -97,5 +97,6 @@ urlpatterns = [
     path("report/", include("civicgrid.events.urls_public")),
     path("open311/", include("civicgrid.exchange.open311_urls")),
     path("exchange/v1/", include("civicgrid.exchange.push_urls")),
+    path("exchange/", include("civicgrid.exchange.urls")),
     path("", include("civicgrid.web.urls")),
 ]

@@ -10,11 +10,14 @@ from django.utils.translation import gettext as _
 from civicgrid.events.errors import EventError
 from civicgrid.exchange import open311, systems
 from civicgrid.exchange.models import (
+    CityReport,
     ConnectedSystem,
     InboundRecord,
     Open311Client,
     Open311Request,
     ServiceAttribute,
+    Upstream,
+    UpwardSend,
     WebhookAttempt,
     WebhookDelivery,
 )
@@ -185,6 +188,38 @@ class InboundRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["system", "kind", "external_id", "created_at"]
     list_filter = ["system", "kind"]
     readonly_fields = ["system", "kind", "external_id", "digest", "result"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Upstream)
+class UpstreamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The higher level this city reports to; the secret it issued is entered once
+    and never shown again."""
+
+    list_display = ["name", "url", "city_code", "key_id", "active"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["name", "url", "city_code", "key_id", "active"]
+        return fields if obj is not None else [*fields, "secret"]
+
+
+@admin.register(UpwardSend)
+class UpwardSendAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["upstream", "month", "ok", "status_code", "sent_at"]
+    list_filter = ["ok", "month"]
+    readonly_fields = ["upstream", "month", "ok", "status_code", "answer"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(CityReport)
+class CityReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["city_code", "month", "system", "received_at"]
+    list_filter = ["month"]
+    readonly_fields = ["system", "city_code", "month", "payload", "digest"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

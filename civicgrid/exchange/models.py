@@ -321,3 +321,75 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.status_code or self.error}"
+
+
+# --- upward reporting (city instance → provincial instance) -----------------------
+
+
+class Upstream(models.Model):
+    """The higher-level instance this city reports to, with the credentials the
+    higher level issued to this city (its key id and signing secret)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("base URL"), max_length=300)
+    city_code = models.CharField(_("city code"), max_length=4)
+    key_id = models.CharField(_("key id"), max_length=32)
+    secret = PersonalDataField(_("signing secret"), kind=PersonalKind.TEXT)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("higher-level instance")
+        verbose_name_plural = _("higher-level instances")
+
+    def __str__(self) -> str:
+        return f"{self.name} ← {self.city_code}"
+
+
+class UpwardSend(models.Model):
+    """One sending of a month's report upward, and the answer (the sending log)."""
+
+    upstream = models.ForeignKey(
+        Upstream, on_delete=models.CASCADE, related_name="sends"
+    )
+    month = models.CharField(_("month"), max_length=7)
+    ok = models.BooleanField(_("accepted"), default=False)
+    status_code = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
+    answer = models.JSONField(_("answer"), default=dict, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("upward report sent")
+        verbose_name_plural = _("upward reports sent")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_id} {self.month} {self.status_code}"
+
+
+class CityReport(models.Model):
+    """A city's monthly figures as received by this (higher-level) instance."""
+
+    system = models.ForeignKey(
+        ConnectedSystem,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        related_name="city_reports",
+    )
+    city_code = models.CharField(_("city code"), max_length=4, db_index=True)
+    month = models.CharField(_("month"), max_length=7, db_index=True)
+    payload = models.JSONField(_("figures"))
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField(_("received at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("city report")
+        verbose_name_plural = _("city reports")
+        ordering = ["month", "city_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_code", "month"], name="city_report_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_code} {self.month}"

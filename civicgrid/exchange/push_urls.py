@@ -9,4 +9,5 @@ urlpatterns = [
     path("whoami", v.whoami, name="whoami"),
     path("events", v.push_event, name="events"),
     path("incidents", v.push_incidents, name="incidents"),
+    path("reports", v.push_report, name="reports"),
 ]

@@ -102,3 +102,13 @@ def push_incidents(
     request: HttpRequest, system: ConnectedSystem, data: Any
 ) -> JsonResponse:
     return _answer(systems.push_incidents(system=system, data=_object(data)))
+
+
+@signed(("POST",))
+def push_report(
+    request: HttpRequest, system: ConnectedSystem, data: Any
+) -> JsonResponse:
+    """A city instance's monthly report (this instance is the higher level)."""
+    from civicgrid.exchange.upward import report_receive
+
+    return _answer(report_receive(system=system, data=_object(data)))
