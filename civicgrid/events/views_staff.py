@@ -91,7 +91,8 @@ def available_steps(user: Any, event: Event) -> list[workflow.Transition]:
     return out
 
 
-def _mine_ids(user: Any, qs: QuerySet[Event]) -> list[int]:
+def mine_ids(user: Any, qs: QuerySet[Event]) -> list[int]:
+    """The open events of ``qs`` on which the user may take a step now."""
     open_events = qs.filter(closed_at__isnull=True)
     roles = set(getattr(user, "roles", set())) | {"reporter"}
     wanted = Q(pk__in=[])
@@ -157,13 +158,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     mine: list[int] | None = None
 
-    def mine_ids() -> list[int]:
+    def mine_lazy() -> list[int]:
         nonlocal mine
         if mine is None:
-            mine = _mine_ids(user, filtered)
+            mine = mine_ids(user, filtered)
         return mine
 
-    by_tab = queues.event_tabs(user, filtered, mine_ids, now)
+    by_tab = queues.event_tabs(user, filtered, mine_lazy, now)
     names = queues.tabs_for(user)
     tab = request.GET.get("tab", "")
     if tab not in names:
@@ -175,7 +176,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if key == "disputes":
             count = disputes.count if disputes else None
         elif key == "mine":
-            count = len(mine_ids())
+            count = len(mine_lazy())
         else:
             count = by_tab[key].count()
         tabs.append({"key": key, "label": labels[key], "count": count})

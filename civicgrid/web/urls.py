@@ -1,7 +1,11 @@
-"""Pages."""
+"""Pages: the home page, the grid worker app and the leadership dashboard."""
 
-from django.urls import path
+from django.urls import include, path
 
 from civicgrid.web import views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("app/", include("civicgrid.web.urls_app")),
+    path("dashboard/", include("civicgrid.web.urls_dashboard")),
+]

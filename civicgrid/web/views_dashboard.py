@@ -1,0 +1,62 @@
+"""The leadership dashboard (大屏) at /dashboard/: one wall-screen page with the map
+of the area coloured by a chosen measure, live counts refreshed by htmx, trends, top
+matters and overdue events by department; clicking the map drills down."""
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from civicgrid.events.views_staff import staff_required
+from civicgrid.web import dashboard_data as data
+
+LIVE_SECONDS = 15
+
+
+def _area(request: HttpRequest, code: str | None) -> data.Region:
+    area = data.area_for(request.user, code) if code else data.start_area(request.user)
+    if area is None:
+        raise Http404(_("No such area in your scope."))
+    return area
+
+
+@never_cache
+@staff_required
+def page(request: HttpRequest) -> HttpResponse:
+    area = _area(request, request.GET.get("area"))
+    measure = request.GET.get("measure", "events")
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "area": area,
+            "measure": measure if measure in data.MEASURES else "events",
+            "figures": data.everything(request.user, area),
+            "live_seconds": LIVE_SECONDS,
+        },
+    )
+
+
+@never_cache
+@staff_required
+def figures(request: HttpRequest, code: str) -> JsonResponse:
+    """Everything the page draws for one area (the map's drill-down asks it)."""
+    area = _area(request, code)
+    return JsonResponse(
+        data.everything(request.user, area), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@never_cache
+@staff_required
+def live(request: HttpRequest, code: str) -> HttpResponse:
+    """The live counts as an HTML fragment (htmx polls it)."""
+    area = _area(request, code)
+    now = timezone.now()
+    counts = data.live_counts(request.user, area, now)
+    return render(
+        request,
+        "web/dashboard_live.html",
+        {"live": counts, "area": area, "live_seconds": LIVE_SECONDS},
+    )
