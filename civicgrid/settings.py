@@ -1,9 +1,11 @@
 """CivicGrid settings: one module driven by environment variables."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,8 +25,10 @@ else:
         "CIVICGRID_SECRET_KEY", "insecure-demo-key-never-use-in-production"
     )
 
-ALLOWED_HOSTS = os.environ.get(
-    "CIVICGRID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver"
+ALLOWED_HOSTS = (
+    os.environ["CIVICGRID_ALLOWED_HOSTS"]
+    if MODE == "production"
+    else os.environ.get("CIVICGRID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 ).split(",")
 
 INSTALLED_APPS = [
@@ -38,6 +42,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # before accounts, whose admin extends axes' lockout admin
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "civicgrid.core",
@@ -52,14 +59,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "civicgrid.accounts.middleware.SessionLimitsMiddleware",
+    "civicgrid.accounts.middleware.NoStoreMiddleware",
+    "civicgrid.accounts.middleware.LoginRateLimitMiddleware",
+    "civicgrid.accounts.middleware.AccountPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "civicgrid.core.middleware.RequestContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "civicgrid.urls"
@@ -100,6 +115,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Accounts security (GB/T 22239-2019 level 3, OWASP ASVS 2): see civicgrid/accounts/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out sign-in first
+    "django.contrib.auth.backends.ModelBackend",
+    "civicgrid.accounts.backends.RolePermissionBackend",  # rights come from roles
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -108,8 +129,73 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
+    {
+        "NAME": "civicgrid.accounts.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 64},
+    },
+    {
+        "NAME": "civicgrid.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
+    # The offline blocklist: the 20,000 common passwords Django ships and keeps.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+CIVICGRID_PASSWORD_MAX_AGE_DAYS = int(
+    os.environ.get("CIVICGRID_PASSWORD_MAX_AGE_DAYS", "90")
+)
+# Lockout on (user name, source address): a stranger elsewhere cannot lock a victim
+# out. Unlock: the lockout admin, or `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = int(os.environ.get("CIVICGRID_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("CIVICGRID_LOCKOUT_MINUTES", "30"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+# Failed sign-ins go to the audit log; axes itself logs no names or addresses.
+AXES_VERBOSE = False
+# Behind a reverse proxy, the client address comes from X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CIVICGRID_PROXY_COUNT", "0")) or None
+# Second factor (TOTP) for the roles that see personal data unmasked and for the
+# three administrators; off by default only in the demo, whose accounts are printed.
+CIVICGRID_OTP_REQUIRED = (
+    os.environ.get("CIVICGRID_OTP_REQUIRED", "0" if MODE == "demo" else "1") == "1"
+)
+OTP_TOTP_ISSUER = os.environ.get("CIVICGRID_OTP_ISSUER", "CivicGrid")
+# Sessions live in the database (a sign-out deletes the row): idle timeout and
+# absolute lifetime are checked on the server on every request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CIVICGRID_SESSION_IDLE_SECONDS = 60 * int(
+    os.environ.get("CIVICGRID_SESSION_IDLE_MINUTES", "30")
+)
+CIVICGRID_SESSION_ABSOLUTE_SECONDS = 3600 * int(
+    os.environ.get("CIVICGRID_SESSION_ABSOLUTE_HOURS", "12")
+)
+SESSION_COOKIE_AGE = CIVICGRID_SESSION_ABSOLUTE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+# Paths that stay open while an account still owes a step (second factor, new
+# password), and the paths answered as API (403 with a reason, not a redirect).
+CIVICGRID_ACCOUNT_STEP_EXEMPT_PATHS = [
+    "/accounts/",
+    "/admin/login/",
+    "/admin/logout/",
+    "/workbench/login/",
+    "/workbench/logout/",
+    "/i18n/",
+    "/static/",
+]
+CIVICGRID_API_PREFIXES = ["/api/", "/open311/"]
+CIVICGRID_LOGIN_URL_NAMES = ["admin:login", "workbench:login"]
+# Answers here may carry personal data: never cached (also every signed-in answer).
+CIVICGRID_NO_STORE_PREFIXES = [
+    "/api/",
+    "/open311/",
+    "/admin/",
+    "/workbench/",
+    "/report/",
+    "/accounts/",
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -143,7 +229,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP Basic with the account policy (no second factor: refused where needed)
+        "civicgrid.accounts.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -152,6 +239,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "locate": os.environ.get("CIVICGRID_LOCATE_RATE", "600/min"),
         "public_report": os.environ.get("CIVICGRID_PUBLIC_REPORT_RATE", "30/hour"),
+        # sign-in form posts per source address (civicgrid.accounts.middleware)
+        "login": os.environ.get("CIVICGRID_LOGIN_RATE", "30/min"),
     },
 }
 
@@ -164,6 +253,36 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# Transport and browser protections. Production runs behind TLS: HTTPS only, HSTS for
+# a year, secure cookies; a TLS-terminating proxy sets X-Forwarded-Proto.
+if MODE == "production":
+    SECURE_SSL_REDIRECT = os.environ.get("CIVICGRID_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("CIVICGRID_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (django-csp): only our own scripts (no inline script, no
+# CDN); inline styles stay allowed for the map and chart libraries.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # Personal-data keys live outside the database (a file or an environment variable).

@@ -92,6 +92,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("civicgrid.accounts.urls")),
     path("peace-index/", include("civicgrid.peace_index.urls")),
     path("workbench/", include("civicgrid.events.urls_staff")),
     path("report/", include("civicgrid.events.urls_public")),

@@ -5,6 +5,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core import scope
@@ -24,7 +25,13 @@ class Role(models.TextChoices):
     MEDIATOR = "mediator", _("mediator")  # 调解员
     EXPERT = "expert", _("expert")  # 专家
     LEADER = "leader", _("leader")  # 领导
-    SYSADMIN = "sysadmin", _("system administrator")  # 系统管理员
+    # Separation of duties (三员分立): each of these three may not do the others' work.
+    SYSADMIN = "sysadmin", _("system administrator")  # 系统管理员: configuration
+    SECURITY_ADMIN = (
+        "security_admin",
+        _("security administrator"),
+    )  # 安全管理员: accounts
+    AUDITOR = "auditor", _("security auditor")  # 安全审计员: reads the audit log
 
 
 class Level(models.TextChoices):
@@ -40,10 +47,25 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     phone = PersonalDataField(_("phone number"), kind=PersonalKind.PHONE)
+    # Stamped by set_password: a password older than the maximum age must be changed.
+    password_changed_at = models.DateTimeField(
+        _("password changed at"), default=timezone.now
+    )
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Granted by role (civicgrid.accounts.permissions), never one by one.
+        permissions = [
+            ("unmask_personal_data", _("Can see personal data unmasked")),
+            ("manage_accounts", _("Can manage accounts, roles and lockouts")),
+            ("read_audit_log", _("Can read the audit log")),
+            ("configure_system", _("Can change the system's configuration")),
+        ]
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
     def __str__(self) -> str:
         return self.display_name or self.username

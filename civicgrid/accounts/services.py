@@ -2,11 +2,45 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from civicgrid.accounts.models import Department, Level, Role, StaffPost, User
+from civicgrid.accounts.permissions import (
+    ADMIN_ROLES,
+    CONFIGURE,
+    MANAGE_ACCOUNTS,
+    check_role_combination,
+    require,
+)
 from civicgrid.core.audit import audit_record
+
+
+def _forget_rights(user: User) -> None:
+    """A user's cached scope, roles and permissions must not outlive a change."""
+    for attr in ("scope_prefixes", "roles", "_role_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+def _sync_admin_flag(user: User) -> None:
+    """The back office (is_staff) is open to superusers and the three administrators."""
+    _forget_rights(user)
+    is_staff = user.is_superuser or bool(user.roles & ADMIN_ROLES)
+    if user.is_staff != is_staff:
+        User.objects.filter(pk=user.pk).update(is_staff=is_staff)
+        user.is_staff = is_staff
+
+
+def _check_post_change(actor: Any, user: User, role: str) -> None:
+    """Only the security administrator (or the system itself) assigns roles, never
+    to themselves, and never two administrator roles to one person."""
+    require(actor, MANAGE_ACCOUNTS)
+    if actor is not None and actor.pk == user.pk and not actor.is_superuser:
+        raise PermissionDenied(_("Nobody may change their own roles."))
+    others = set(user.posts.filter(active=True).values_list("role", flat=True))
+    check_role_combination(others | {role})
 
 
 def user_create(
@@ -18,6 +52,9 @@ def user_create(
     phone: str = "",
     is_superuser: bool = False,
 ) -> User:
+    require(actor, MANAGE_ACCOUNTS)
+    if is_superuser and actor is not None:
+        raise PermissionDenied(_("Superusers are created only from the command line."))
     with transaction.atomic():
         user = User(
             username=username,
@@ -27,6 +64,7 @@ def user_create(
             is_staff=is_superuser,
         )
         if password:
+            validate_password(password, user)
             user.set_password(password)
         else:
             user.set_unusable_password()
@@ -41,7 +79,25 @@ def user_create(
     return user
 
 
+def user_password_set(*, actor: Any, user: User, password: str) -> User:
+    """A new password, checked against the password rules; the user's own change or
+    a security administrator's reset."""
+    if actor is None or actor.pk != user.pk:
+        require(actor, MANAGE_ACCOUNTS)
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password", "password_changed_at"])
+        audit_record(
+            actor=actor,
+            action="user.password_change" if actor == user else "user.password_reset",
+            obj=user,
+        )
+    return user
+
+
 def department_create(*, actor: Any, name: str, kind: str, region: Any) -> Department:
+    require(actor, CONFIGURE)
     with transaction.atomic():
         dept = Department.objects.create(
             name=name,
@@ -76,6 +132,7 @@ def staff_post_scope(
 
 def staff_post_save_from_admin(*, actor: Any, post: StaffPost) -> StaffPost:
     """Save a post edited in the back office, its scope derived, with an audit record."""
+    _check_post_change(actor, post.user, post.role)
     region, scope = staff_post_scope(
         region=post.region if post.region_id else None,
         department=post.department,
@@ -95,6 +152,7 @@ def staff_post_save_from_admin(*, actor: Any, post: StaffPost) -> StaffPost:
                 "active": [None, post.active],
             },
         )
+        _sync_admin_flag(post.user)
     return post
 
 
@@ -113,6 +171,7 @@ def staff_post_create(
         raise ValidationError(f"{role!r} is not a staff role")
     if role == Role.DEPARTMENT_STAFF and department is None:
         raise ValidationError("department staff need a department")
+    _check_post_change(actor, user, role)
     region, scope = staff_post_scope(region=region, department=department, grid=grid)
     if region.level == Level.VILLAGE and role in (Role.LEADER,):
         raise ValidationError("leaders are posted at town level or above")
@@ -136,7 +195,48 @@ def staff_post_create(
                 "scope": [None, scope],
             },
         )
-    # A user's cached scope must not outlive a change of posts.
-    user.__dict__.pop("scope_prefixes", None)
-    user.__dict__.pop("roles", None)
+        _sync_admin_flag(user)
     return post
+
+
+def staff_post_delete(*, actor: Any, post: StaffPost) -> None:
+    _check_post_change(actor, post.user, post.role)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="staff_post.delete",
+            obj=post,
+            changes={"role": [post.role, None], "scope": [post.region_code, None]},
+        )
+        post.delete()
+        _sync_admin_flag(post.user)
+
+
+def login_lockout_clear(*, actor: Any, attempts: Any) -> int:
+    """Unlock: forget the failed sign-ins (django-axes' AccessAttempt rows) given."""
+    require(actor, MANAGE_ACCOUNTS)
+    with transaction.atomic():
+        rows = list(attempts)
+        for attempt in rows:
+            audit_record(
+                actor=actor,
+                action="login.unlock",
+                object_type="axes.accessattempt",
+                object_id=str(attempt.pk),
+                changes={"username": [attempt.username, None]},
+            )
+            attempt.delete()
+    return len(rows)
+
+
+def otp_device_confirm(*, actor: User, device: Any) -> None:
+    """The user proved a code from a new authenticator: the device counts from now."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(
+            actor=actor,
+            action="otp.enrol",
+            object_type="otp_totp.totpdevice",
+            object_id=str(device.pk),
+        )
