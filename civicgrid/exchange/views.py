@@ -5,23 +5,23 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.events.views_staff import staff_required
 from civicgrid.exchange.upward import MONTH, reports_side_by_side
 
 # (label, path into the report) of each row of the comparison table.
 ROWS: list[tuple[Any, tuple[str, ...]]] = [
-    (_("Peace index: security value"), ("peace_index", "peace", "security")),
-    (_("Peace index: cases"), ("peace_index", "peace", "cases")),
-    (_("Events reported"), ("events", "reported")),
-    (_("Events closed"), ("events", "closed")),
-    (_("Closure rate"), ("events", "closure_rate")),
-    (_("Steps on time"), ("events", "on_time_rate")),
-    (_("Open past deadline"), ("events", "overdue_open")),
-    (_("Disputes registered"), ("disputes", "cases")),
-    (_("Mediation success rate"), ("disputes", "success_rate")),
-    (_("High-risk disputes"), ("disputes", "high_risk")),
+    (gettext_lazy("Peace index: security value"), ("peace_index", "peace", "security")),
+    (gettext_lazy("Peace index: cases"), ("peace_index", "peace", "cases")),
+    (gettext_lazy("Events reported"), ("events", "reported")),
+    (gettext_lazy("Events closed"), ("events", "closed")),
+    (gettext_lazy("Closure rate"), ("events", "closure_rate")),
+    (gettext_lazy("Steps on time"), ("events", "on_time_rate")),
+    (gettext_lazy("Open past deadline"), ("events", "overdue_open")),
+    (gettext_lazy("Disputes registered"), ("disputes", "cases")),
+    (gettext_lazy("Mediation success rate"), ("disputes", "success_rate")),
+    (gettext_lazy("High-risk disputes"), ("disputes", "high_risk")),
 ]
 
 
