@@ -94,6 +94,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("civicgrid.accounts.urls")),
     path("peace-index/", include("civicgrid.peace_index.urls")),
+    path("disputes/", include("civicgrid.disputes.urls")),
     path("workbench/", include("civicgrid.events.urls_staff")),
     path("report/", include("civicgrid.events.urls_public")),
     path("open311/", include("civicgrid.exchange.open311_urls")),

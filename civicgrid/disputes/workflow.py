@@ -56,7 +56,7 @@ def _schema() -> dict[str, Any]:
     item["roles"]["items"] = {"enum": sorted(ROLES)}
     item["effect"] = {"enum": sorted(EFFECTS)}
     item["time_limit"] = {"enum": sorted(LIMIT_KINDS)}
-    item.pop("guard")
+    item.pop("guard", None)
     return schema
 
 

@@ -25,6 +25,8 @@ from rest_framework.test import APIClient
 
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role
+from civicgrid.disputes.services import case_intake
+from civicgrid.disputes.tests.factories import parties as dispute_parties
 from civicgrid.events.models import Event, SupervisionOrder, Whistle
 from civicgrid.events.services import event_report
 from civicgrid.regions.models import Grid, GridIndexVersion, Region
@@ -76,6 +78,7 @@ class Refs:
     lon: float  # a point inside grid_a (so inside 张店区)
     lat: float
     event_a: str = ""  # an event in grid_a, reported by the citizen caller
+    case_a: str = ""  # a dispute case of town A, registered by its center
 
     def scope(self, caller: str) -> list[str] | None:
         """The prefixes each caller should hold; None for anonymous."""
@@ -146,6 +149,16 @@ def refs(callers: dict[str, Any]) -> Refs:
         lon=round(point.x, 7),
         lat=round(point.y, 7),
         event_a=event.code,
+        case_a=case_intake(
+            actor=callers["town_a"].user,
+            source="walk_in",
+            region_code=TOWN_A,
+            level="town",
+            dispute_type="neighbours",
+            title="相邻通行纠纷",
+            narrative="院墙通道",
+            parties=dispute_parties(),
+        ).code,
     )
 
 
@@ -498,6 +511,59 @@ def check_pi_map(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
     assert all(f["properties"]["code"].startswith(COUNTY) for f in body["features"])
 
 
+def check_disputes(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Dispute cases of the scope only (a grid worker: its village's and town's);
+    department staff see none; parties' phones never show."""
+    codes = {c["code"] for c in page(body)}
+    sees_a = caller in {"town_a", "county", "grid_worker", "city", "superuser"}
+    assert (refs.case_a in codes) == sees_a, codes
+    for item in page(body):
+        code = item["region_code"]
+        assert within(scope, code) or ancestor_of_scope(scope, code), item
+
+
+def check_dispute(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """The case with its masked parties and its timeline."""
+    assert body["code"] == refs.case_a
+    assert body["parties"][0]["phone"] == "138****5678"
+    assert [a["transition"] for a in body["timeline"]] == ["register"]
+
+
+def check_dispute_proposal(key: str) -> Check:
+    def check(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+        """A proposal for the case (no organisation or mediator exists here)."""
+        assert key in body
+
+    return check
+
+
+def check_dispute_refused(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """An empty recusal, leader or subsidy request is refused; nothing written."""
+    from civicgrid.disputes.models import Case as DisputeCase
+    from civicgrid.disputes.models import Recusal, Subsidy
+
+    assert body and not Recusal.objects.exists() and not Subsidy.objects.exists()
+    assert not DisputeCase.objects.exclude(leader=None).exists()
+
+
+def check_dispute_rows(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Registry rows of the scope or of an area above it."""
+    for row in page(body):
+        code = row["region_code"]
+        assert within(scope, code) or ancestor_of_scope(scope, code), row
+
+
+def check_dispute_stats(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Figures over the caller's cases only."""
+    sees_a = caller in {"town_a", "county", "grid_worker", "city", "superuser"}
+    assert body["cases"] == (1 if sees_a else 0), body
+
+
+def check_dispute_ledger(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """An Excel workbook (a zip file)."""
+    assert body[:2] == b"PK"
+
+
 # --- the cases ------------------------------------------------------------------------
 
 
@@ -677,6 +743,69 @@ CASES: dict[str, Case] = {
         check_pi_in_scope(""),
     ),
     "pi_map": Case("peace-index-map", "peace-index/map/370303000000/", check_pi_map),
+    # disputes (civicgrid.disputes.api_urls)
+    "disputes": Case("dispute-case-list", f"disputes/cases/?{L}", check_disputes),
+    "dispute_a": Case("dispute-case-detail", "disputes/cases/{case_a}/", check_dispute),
+    "dispute_a_stale_step": Case(
+        "dispute-case-step",
+        "disputes/cases/{case_a}/steps/",
+        check_stale_action,
+        method="act",
+    ),
+    "dispute_diversion": Case(
+        "dispute-case-diversion",
+        "disputes/cases/{case_a}/diversion/",
+        check_dispute_proposal("channel"),
+    ),
+    "dispute_experts": Case(
+        "dispute-case-experts",
+        "disputes/cases/{case_a}/experts/",
+        check_dispute_proposal("suggested"),
+    ),
+    "dispute_recusal": Case(
+        "dispute-case-recusal",
+        "disputes/cases/{case_a}/recusals/",
+        check_dispute_refused,
+        method="empty",
+    ),
+    "dispute_leader": Case(
+        "dispute-case-leader",
+        "disputes/cases/{case_a}/leader/",
+        check_dispute_refused,
+        method="empty",
+    ),
+    "dispute_subsidy": Case(
+        "dispute-case-subsidy",
+        "disputes/cases/{case_a}/subsidy/",
+        check_dispute_refused,
+        method="empty",
+    ),
+    "dispute_organisations": Case(
+        "dispute-organisation-list",
+        f"disputes/organisations/?{L}",
+        check_dispute_rows,
+    ),
+    "dispute_mediators": Case(
+        "dispute-mediator-list", f"disputes/mediators/?{L}", check_dispute_rows
+    ),
+    "dispute_consultations": Case(
+        "dispute-consultation-list",
+        f"disputes/consultations/?{L}",
+        check_dispute_rows,
+    ),
+    "dispute_consultation_empty": Case(
+        "dispute-consultation-list",
+        "disputes/consultations/",
+        check_dispute_refused,
+        method="empty",
+    ),
+    "dispute_stats": Case("dispute-stats", "disputes/stats/", check_dispute_stats),
+    "dispute_ledger": Case(
+        "dispute-subsidy-ledger",
+        "disputes/subsidies/ledger/",
+        check_dispute_ledger,
+        raw=True,
+    ),
 }
 
 # The expected status of every case for every caller. Anonymous callers get 403,
@@ -738,6 +867,20 @@ TABLE: dict[str, tuple[int, ...]] = {
     "pi_report_list":         (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "pi_report":              (403,  403,  404,  404,  404,  404,  404,  404,  404),
     "pi_map":                 (403,  403,  404,  404,  200,  200,  404,  200,  200),
+    "disputes":               (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "dispute_a":              (403,  403,  200,  404,  200,  404,  200,  200,  200),
+    "dispute_a_stale_step":   (403,  403,  409,  404,  409,  404,  409,  409,  409),
+    "dispute_diversion":      (403,  403,  200,  404,  200,  403,  403,  200,  200),
+    "dispute_experts":        (403,  403,  200,  404,  200,  403,  403,  200,  200),
+    "dispute_recusal":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
+    "dispute_leader":         (403,  403,  400,  404,  400,  403,  403,  400,  400),
+    "dispute_subsidy":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
+    "dispute_organisations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "dispute_mediators":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "dispute_consultations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "dispute_consultation_empty": (403, 403, 400, 400, 400, 403, 403, 400, 400),
+    "dispute_stats":          (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "dispute_ledger":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
 }
 # fmt: on
 
@@ -805,7 +948,11 @@ def test_scope_matrix(
         body = response.content if case.raw else response.json()
         case.check(refs, caller_name, scope if scope is not None else [], body)
     elif expected == 409:
-        assert response.json()["event"]["state"] == "reported"
+        body = response.json()
+        if "case" in body:  # a dispute case
+            assert body["case"]["state"] == "registered"
+        else:
+            assert body["event"]["state"] == "reported"
     elif expected == 400:
         case.check(refs, caller_name, refs.scope(caller_name) or [], response.json())
     else:

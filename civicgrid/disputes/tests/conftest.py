@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role, User
@@ -19,6 +19,14 @@ from civicgrid.regions.models import Region
 __all__ = ["id_number", "parties"]
 
 TOWN_A, TOWN_B, COUNTY, CITY = "370303001", "370303002", "370303", "3703"
+
+
+@pytest.fixture(autouse=True)
+def english_reasons() -> Any:
+    """Service-level tests read the reasons in English (the msgids); requests are
+    answered in Chinese as always, and the API and page tests check that."""
+    with translation.override("en"):
+        yield
 
 
 @dataclass

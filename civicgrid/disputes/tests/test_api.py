@@ -121,7 +121,7 @@ def test_refusals_carry_their_reasons(cast: Any) -> None:
     missing = parties()
     missing[0]["id_number"] = ""
     r = town.post(f"{API}cases/", {**INTAKE, "parties": missing}, format="json")
-    assert r.status_code == 400 and "identity number is missing" in r.json()["detail"]
+    assert r.status_code == 400 and "缺少证件号码" in r.json()["detail"]
     assert not Case.objects.exists()
     code = town.post(
         f"{API}cases/", {**INTAKE, "parties": parties()}, format="json"
@@ -129,7 +129,7 @@ def test_refusals_carry_their_reasons(cast: Any) -> None:
     r = step(
         town, code, "agree", terms="x", signed_on="2026-01-01", perform_by="2026-01-02"
     )
-    assert r.status_code == 400 and "not possible" in r.json()["detail"]
+    assert r.status_code == 400 and "不能执行" in r.json()["detail"]
     r = town.post(
         f"{API}cases/{code}/steps/",
         {"transition": "divert", "version": 99, "data": {"channel": "petition"}},
@@ -144,7 +144,7 @@ def test_refusals_carry_their_reasons(cast: Any) -> None:
     assert r.status_code == 201
     step(town, code, "divert", channel="peoples_mediation")
     r = step(town, code, "assign", mediator=cast.mediator.pk)
-    assert r.status_code == 400 and "recused" in r.json()["detail"]
+    assert r.status_code == 400 and "已回避本案" in r.json()["detail"]
     # another town's center: not found; a mediator not assigned: not found
     assert client_of(cast.town_b).get(f"{API}cases/{code}/").status_code == 404
     assert client_of(cast.expert_user).get(f"{API}cases/{code}/").status_code == 404
@@ -158,7 +158,7 @@ def test_leader_ownership_and_consultation(cast: Any) -> None:
         f"{API}cases/", {**INTAKE, "parties": parties()}, format="json"
     ).json()["code"]
     r = town.post(f"{API}cases/{code}/leader/", {"leader": cast.town.pk}, format="json")
-    assert r.status_code == 400 and "leader" in r.json()["detail"]
+    assert r.status_code == 400 and "只有领导可以包案" in r.json()["detail"]
     r = town.post(
         f"{API}cases/{code}/leader/", {"leader": cast.leader.pk}, format="json"
     )
