@@ -76,7 +76,11 @@ def table_checksums(raw: Any, vendor: str) -> dict[str, dict[str, Any]]:
                 out[table] = {"rows": int(n), "checksum": f"{int(a):x}.{int(b):x}"}
         elif vendor == "sqlite":
             for table in _sqlite_tables(cur):
-                cur.execute(f"SELECT * FROM {_quote(table)}")  # noqa: S608
+                # quote(): each value as its SQL literal, whatever type converters
+                # the connection has (Django's parses dates, a plain one does not).
+                cur.execute(f"PRAGMA table_info({_quote(table)})")
+                cols = ", ".join(f"quote({_quote(c[1])})" for c in cur.fetchall())
+                cur.execute(f"SELECT {cols} FROM {_quote(table)}")  # noqa: S608
                 n, total = 0, 0
                 for row in cur:
                     digest = hashes.Hash(hashes.SM3())
@@ -223,7 +227,15 @@ def _sqlite_backup(path: Path) -> dict[str, dict[str, Any]]:
     connection.ensure_connection()
     dest = sqlite3.connect(path)
     try:
-        connection.connection.backup(dest)
+        if connection.in_atomic_block:
+            # The backup API cannot read through a connection that is writing; the
+            # connection's own image (its transaction's view) goes through memory.
+            image = sqlite3.connect(":memory:")
+            image.deserialize(connection.connection.serialize())
+            image.backup(dest)
+            image.close()
+        else:
+            connection.connection.backup(dest)
         return table_checksums(dest, "sqlite")
     finally:
         dest.close()
