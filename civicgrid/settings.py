@@ -156,8 +156,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 # Failed sign-ins go to the audit log; axes itself logs no names or addresses.
 AXES_VERBOSE = False
-# Behind a reverse proxy, the client address comes from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CIVICGRID_PROXY_COUNT", "0")) or None
+# The client address, one rule for lockouts and rate limits (DRF's): REMOTE_ADDR, or
+# with CIVICGRID_PROXY_COUNT reverse proxies in front, the address they forwarded.
+AXES_CLIENT_IP_CALLABLE = "civicgrid.accounts.security.client_address"
 # Second factor (TOTP) for the roles that see personal data unmasked and for the
 # three administrators; off by default only in the demo, whose accounts are printed.
 CIVICGRID_OTP_REQUIRED = (
@@ -236,6 +237,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Proxies in front whose X-Forwarded-For is trusted (0: REMOTE_ADDR, never spoofed)
+    "NUM_PROXIES": int(os.environ.get("CIVICGRID_PROXY_COUNT", "0")),
     "DEFAULT_THROTTLE_RATES": {
         "locate": os.environ.get("CIVICGRID_LOCATE_RATE", "600/min"),
         "public_report": os.environ.get("CIVICGRID_PUBLIC_REPORT_RATE", "30/hour"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from rest_framework.throttling import BaseThrottle
 
 from civicgrid.accounts.passwords import password_expired
 from civicgrid.accounts.permissions import ADMIN_ROLES, UNMASK
@@ -57,3 +58,11 @@ def refusal_for(user: Any) -> Refusal | None:
     if password_expired(user):
         return PASSWORD_EXPIRED
     return None
+
+
+def client_address(request: Any) -> str | None:
+    """The caller's address as DRF's throttles see it (REST_FRAMEWORK NUM_PROXIES):
+    django-axes locks out by the same address the rate limits count. None when the
+    request has none (a test client's force_login)."""
+    ident = BaseThrottle().get_ident(request) if request is not None else None
+    return str(ident) if ident else None

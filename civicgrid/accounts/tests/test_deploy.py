@@ -3,6 +3,7 @@ production install (the demo refuses to load), CSP, no-store on personal data, a
 429 on the sign-in form, the public report and the lookup endpoints."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -145,3 +146,18 @@ def test_lookup_endpoints_are_rate_limited(
     client = APIClient()
     answers = [client.get(url).status_code for _ in range(3)]
     assert answers[:2] != [429, 429] and answers[2] == 429
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/login/", "/workbench/login/", "/api/v1/docs/", "/report/"]
+)
+def test_pages_need_no_inline_script(db: Any, url: str) -> None:
+    """The CSP allows only script files from this site: a page with an inline
+    script would break under it."""
+    response = Client().get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    tags = re.findall(r"<script\b[^>]*>", body)
+    # A JSON data block (json_script) is not run, and CSP does not touch it.
+    assert all("src=" in t or 'type="application/json"' in t for t in tags), tags
+    assert not re.search(r"\son[a-z]+=\"", body)

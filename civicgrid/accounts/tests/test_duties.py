@@ -133,3 +133,35 @@ def test_the_back_office_is_for_administrators(make_staff: Any) -> None:
     assert not center.is_staff
     response = admin_client(center).get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_first_administrators_come_from_the_command_line(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Sec#Admin2026\n"))
+    call_command(
+        "create_administrator",
+        "first_sec",
+        "--role=security_admin",
+        "--region=3703",
+        "--password-stdin",
+        stdout=io.StringIO(),
+    )
+    user = User.objects.get(username="first_sec")
+    assert user.is_staff and not user.is_superuser and user.roles == {"security_admin"}
+    assert user.has_perm("accounts.manage_accounts")
+    monkeypatch.setattr("sys.stdin", io.StringIO("weakpass\n"))
+    with pytest.raises(CommandError):
+        call_command(
+            "create_administrator",
+            "second",
+            "--role=auditor",
+            "--region=3703",
+            "--password-stdin",
+            stdout=io.StringIO(),
+        )
+    assert not User.objects.filter(username="second").exists()

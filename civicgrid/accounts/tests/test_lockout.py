@@ -87,3 +87,19 @@ def test_the_operator_unlocks_with_a_command(make_staff: Any) -> None:
     assert sign_in("locked3", PASSWORD, ATTACKER)[1].status_code == 429
     call_command("axes_reset_username", "locked3")
     assert sign_in("locked3", PASSWORD, ATTACKER)[1].status_code == 302
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_lock(
+    make_staff: Any,
+) -> None:
+    """No proxy configured: X-Forwarded-For is the caller's own claim, ignored."""
+    make_staff("forged", Role.LEADER, region="370303")
+    for i in range(5):
+        Client(REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}").post(
+            reverse("workbench:login"),
+            {"username": "forged", "password": "Wrong#Passw0rd"},
+        )
+    forged = Client(REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR="192.0.2.99").post(
+        reverse("workbench:login"), {"username": "forged", "password": PASSWORD}
+    )
+    assert forged.status_code == 429
