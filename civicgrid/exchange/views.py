@@ -47,3 +47,42 @@ def cities(request: HttpRequest) -> HttpResponse:
         "exchange/cities.html",
         {"month": month, "reports": reports, "rows": rows},
     )
+
+
+@staff_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Templates to download and the upload of a filled one, with its row report."""
+    from django.http import Http404
+
+    from civicgrid.core.reports import ImportRejected
+    from civicgrid.exchange import bulk as b
+
+    kind = request.GET.get("template")
+    if kind:
+        if kind not in b.SHEETS:
+            raise Http404
+        answer = HttpResponse(b.template(b.SHEETS[kind]), content_type=b.XLSX)
+        answer["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+        return answer
+    report = None
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        upload = request.FILES.get("file")
+        if kind in b.SHEETS and upload is not None:
+            try:
+                report = b.bulk_import(
+                    actor=request.user,
+                    kind=kind,
+                    content=upload.read(),
+                    file_name=upload.name or "upload.xlsx",
+                    scope=list(request.user.scope_prefixes),  # type: ignore[union-attr]
+                )
+            except ImportRejected as exc:
+                report = exc.report
+    status = 400 if report is not None and not report.ok else 200
+    return render(
+        request,
+        "exchange/bulk.html",
+        {"sheets": b.SHEETS.values(), "report": report},
+        status=status,
+    )

@@ -47,6 +47,13 @@ ATTRIBUTES: list[dict[str, Any]] = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def no_lockout_bookkeeping(settings: Any) -> None:
+    """``force_login`` has no request address, which the lockout records (axes) cannot
+    store on PostgreSQL; sign-in protection is the accounts app's to test."""
+    settings.AXES_ENABLED = False
+
+
 def ensure_reference_data() -> None:
     """Workflows and catalogue (a flushing live-server test may have emptied them)."""
     workflow_install_shipped()
