@@ -164,8 +164,9 @@ def yardstick(rec: dict[str, np.ndarray], n_items: int, n_vil: int) -> dict[str,
 # ------------------------------------------------------------------ worker process
 
 
-def worker(phase: str, data_dir: Path) -> dict[str, Any]:
-    """One phase in this (fresh) process; DATABASE_URL names the database."""
+def worker(phase: str, data_dir: Path, profile: bool = False) -> dict[str, Any]:
+    """One phase in this (fresh) process; DATABASE_URL names the database. With
+    ``profile`` the phase runs under cProfile (stats in the data directory)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
     os.environ.setdefault("CIVICGRID_VAR_DIR", str(data_dir))
     import django
@@ -175,13 +176,23 @@ def worker(phase: str, data_dir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"phase": phase}
     if phase == "setup":
         out.update(_setup(data_dir))
-    elif phase == "month":
-        out.update(_publish_months(MONTHS[-1:]))
-    elif phase == "backfill":
+    else:
+        import cProfile
+
+        prof = cProfile.Profile() if profile else None
         _reset()
-        out.update(_publish_months(MONTHS))
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        if prof:
+            prof.enable()
+        out.update(_publish_months(MONTHS[-1:] if phase == "month" else MONTHS))
+        if prof:
+            prof.disable()
+            prof.dump_stats(str(data_dir / f"{phase}.prof"))
+        out["cpu_s"] = round(time.process_time() - c0, 3)
     out["s"] = round(time.perf_counter() - t0, 3)
     out["peak_mb"] = peak_mb()
+    out["load_avg"] = round(os.getloadavg()[0], 2)
     return out
 
 
@@ -266,7 +277,12 @@ def _publish_months(months: list[str]) -> dict[str, Any]:
     from django.db.models import Sum
 
     from civicgrid.peace_index.models import AreaResult, IndexKind, Rectification
-    from civicgrid.peace_index.services import month_compute, run_publish, run_review
+    from civicgrid.peace_index.services import (
+        month_compute,
+        months_backfill,
+        run_publish,
+        run_review,
+    )
     from civicgrid.regions.models import Region
 
     cities = list(
@@ -274,21 +290,33 @@ def _publish_months(months: list[str]) -> dict[str, Any]:
         .order_by("region_code")
         .values_list("region_code", flat=True)
     )
-    per_month = []
-    for month in months:
+    per_step = []
+    if len(months) == 1:  # one month: the three steps of the center, city by city
         t0 = time.perf_counter()
         for city in cities:
             run = month_compute(
-                actor=None, kind=IndexKind.PEACE, city_code=city, month=month
+                actor=None, kind=IndexKind.PEACE, city_code=city, month=months[0]
             )
             run_publish(actor=None, run=run_review(actor=None, run=run))
-        per_month.append(round(time.perf_counter() - t0, 3))
-        log(f"    {month}: {per_month[-1]:.2f} s, peak {peak_mb():.0f} MB")
+        per_step.append(round(time.perf_counter() - t0, 3))
+        log(f"    {months[0]}: {per_step[-1]:.2f} s, peak {peak_mb():.0f} MB")
+    else:  # a back-fill: every month of a city in order, its counts read once
+        for city in cities:
+            t0 = time.perf_counter()
+            months_backfill(
+                actor=None,
+                kind=IndexKind.PEACE,
+                city_code=city,
+                months=months,
+                publish=True,
+            )
+            per_step.append(round(time.perf_counter() - t0, 3))
+            log(f"    {city}: {per_step[-1]:.2f} s, peak {peak_mb():.0f} MB")
     last = AreaResult.objects.filter(month=months[-1])
     return {
         "cities": len(cities),
         "months": len(months),
-        "per_month_s": per_month,
+        "per_step_s": per_step,  # the month; or each city's back-fill
         "areas_last_month": last.count(),
         "warned_last_month": last.filter(warned=True).count(),
         "city_cases_last_month": last.filter(level="city").aggregate(n=Sum("cases"))[
@@ -298,10 +326,20 @@ def _publish_months(months: list[str]) -> dict[str, Any]:
     }
 
 
-def run_worker(phase: str, data_dir: Path, db_url: str) -> dict[str, Any]:
-    env = dict(os.environ, DATABASE_URL=db_url, CIVICGRID_VAR_DIR=str(data_dir))
+def run_worker(
+    phase: str, data_dir: Path, db_url: str, profile: bool = False
+) -> dict[str, Any]:
+    env = dict(
+        os.environ,
+        DATABASE_URL=db_url,
+        CIVICGRID_VAR_DIR=str(data_dir),
+        CIVICGRID_DEBUG="0",  # no query logging: measure what production runs
+    )
+    args = ["--worker", phase, "--data", str(data_dir)] + (
+        ["--profile"] if profile else []
+    )
     proc = subprocess.run(  # noqa: S603
-        [sys.executable, __file__, "--worker", phase, "--data", str(data_dir)],
+        [sys.executable, __file__, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -316,12 +354,23 @@ def run_worker(phase: str, data_dir: Path, db_url: str) -> dict[str, Any]:
     return dict(json.loads(result[-1][len("RESULT ") :]))
 
 
-def bench_backend(name: str, db_url: str, data_dir: Path) -> dict[str, Any]:
+def bench_backend(
+    name: str, db_url: str, data_dir: Path, phases: list[str], profile: bool
+) -> dict[str, Any]:
+    """The phases on one database; a kept data directory keeps its set-up."""
     out: dict[str, Any] = {}
+    done = data_dir / f"setup-{name}.json"
+    if done.exists():
+        out["setup"] = json.loads(done.read_text())
+        log(f"  [{name}] setup: kept from {done}")
     for phase in ("setup", "month", "backfill"):
+        if phase not in phases or phase in out:
+            continue
         log(f"  [{name}] {phase} …")
-        out[phase] = r = run_worker(phase, data_dir, db_url)
+        out[phase] = r = run_worker(phase, data_dir, db_url, profile)
         log(f"  [{name}] {phase}: {r['s']:.1f} s, peak {r['peak_mb']:.0f} MB")
+        if phase == "setup":
+            done.write_text(json.dumps(r))
     return out
 
 
@@ -409,11 +458,13 @@ def summary(report: dict[str, Any]) -> list[str]:
         if "skipped" in b:
             lines.append(f"{name:12s} skipped: {b['skipped']}")
             continue
-        m, f = b["month"], b["backfill"]
+        none = {"s": float("nan"), "peak_mb": float("nan")}
+        m, f = b.get("month", none), b.get("backfill", none)
         lines.append(
             f"{name:12s} {m['s']:12.2f} {m['peak_mb']:7.0f} {f['s']:12.2f}"
             f" {f['peak_mb']:7.0f}  (setup: regions {b['setup']['regions_s']} s, "
-            f"counts {b['setup']['counts_load_s']} s)"
+            f"counts {b['setup']['counts_load_s']} s; load avg "
+            f"{m.get('load_avg', '?')} / {f.get('load_avg', '?')})"
         )
     return lines
 
@@ -425,27 +476,44 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="PostgreSQL port")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="a data directory kept between runs (data, SQLite set-up, profiles)",
+    )
+    parser.add_argument("--phases", default="setup,month,backfill")
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.worker:
-        out = worker(args.worker, args.data)
+        out = worker(args.worker, args.data, args.profile)
         print("RESULT " + json.dumps(out), flush=True)
         return
     os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
     report: dict[str, Any] = {"machine": machine_info(), "label": args.label}
     report["goals"] = GOALS
+    phases = args.phases.split(",")
     with tempfile.TemporaryDirectory(prefix="peace-bench-") as tmp:
-        data_dir = Path(tmp)
-        os.environ["CIVICGRID_VAR_DIR"] = tmp
+        data_dir = args.keep or Path(tmp)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["CIVICGRID_VAR_DIR"] = str(data_dir)
         import django
 
         django.setup()
         log("== data and yardstick")
-        report["data"] = prepare(data_dir)
+        prepared = data_dir / "prepared.json"
+        if prepared.exists():
+            report["data"] = json.loads(prepared.read_text())
+            log(f"  kept from {prepared}")
+        else:
+            report["data"] = prepare(data_dir)
+            prepared.write_text(json.dumps(report["data"]))
         report["backends"] = {}
         if args.only in (None, "sqlite"):
             log("== SQLite")
             url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-            report["backends"]["sqlite"] = bench_backend("sqlite", url, data_dir)
+            report["backends"]["sqlite"] = bench_backend(
+                "sqlite", url, data_dir, phases, args.profile
+            )
         if args.only in (None, "postgresql"):
             log("== PostgreSQL")
             why = PostGISServer.unavailable()
@@ -455,7 +523,7 @@ def main() -> None:
                 with PostGISServer(args.port) as server:
                     url = f"postgres://bench@127.0.0.1:{server.port}/postgres"
                     report["backends"]["postgresql"] = bench_backend(
-                        "postgresql", url, data_dir
+                        "postgresql", url, data_dir, phases, args.profile
                     )
     report["machine"]["load_avg_end"] = [round(v, 2) for v in os.getloadavg()]
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -4,9 +4,12 @@ index) and put in the in-app inbox of the staff of the area's governance center
 
 from collections.abc import Sequence
 
+from django.utils import timezone
+
 from civicgrid.accounts.models import Role, StaffPost, User
 from civicgrid.core.scope import prefixes_q
 from civicgrid.events.notify import notify
+from civicgrid.peace_index.bulk import insert_rows
 from civicgrid.peace_index.models import Notice
 from civicgrid.regions.models import Region
 
@@ -49,9 +52,32 @@ def escalation_target(region_code: str, levels: int) -> str:
     return target
 
 
-def notices_send(notices: Sequence[Notice]) -> list[Notice]:
-    """Keep the notices and put each in the inbox of its area's center staff."""
-    created = Notice.objects.bulk_create(notices)
+NOTICE_FIELDS = (
+    "kind",
+    "region_code",
+    "city_code",
+    "month",
+    "title",
+    "body",
+    "report",
+    "created_at",
+)
+
+
+def notices_send(notices: Sequence[Notice]) -> Sequence[Notice]:
+    """Keep the notices (in bulk: a month's warnings of a province are thousands)
+    and put each in the inbox of its area's center staff."""
+    now = timezone.now()
+    insert_rows(
+        Notice,
+        NOTICE_FIELDS,
+        (
+            (n.kind, n.region_code, n.city_code, n.month, n.title, n.body, n.report_id)
+            + (now,)
+            for n in notices
+        ),
+    )
+    created = notices
     cities = sorted({n.city_code for n in created if n.city_code})
     staff = center_staff(cities)
     names = dict(

@@ -230,8 +230,14 @@ class MonthRun(models.Model):
 class AreaResult(models.Model):
     """The figures of one area in one run: rates, values, index, rank, explanation."""
 
+    # no index of their own: (run, region_code) is unique (its index leads with
+    # run), and results are looked up by region_code, not by the region's key
     run = models.ForeignKey(
-        MonthRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="areas"
+        MonthRun,
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="areas",
+        db_index=False,
     )
     kind = models.CharField(_("index"), max_length=20, choices=IndexKind.choices)
     month = models.CharField(_("month"), max_length=7)
@@ -241,6 +247,7 @@ class AreaResult(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     region_code = models.CharField(_("area code prefix"), max_length=12)
     city_code = models.CharField(_("city code"), max_length=4)

@@ -13,7 +13,6 @@ from civicgrid.core.scope import covers
 from civicgrid.events.notify import notify
 from civicgrid.peace_index.inbox import escalation_target, notices_send
 from civicgrid.peace_index.models import (
-    AreaResult,
     Notice,
     NoticeKind,
     Rectification,
@@ -28,55 +27,44 @@ def _label(actor: Any) -> str:
     return "system"
 
 
-def listing(actor: Any, res: AreaResult, month: str) -> Notice:
-    """List the area of ``res`` for rectification; the notice for its center."""
-    rect = Rectification.objects.create(
-        kind=res.kind,
-        region=res.region,
-        region_code=res.region_code,
-        city_code=res.city_code,
+def listing(
+    kind: str, region_id: str, region_code: str, name: str, month: str
+) -> tuple[Rectification, Notice]:
+    """A new (unsaved) listing of an area and the notice for its center; the
+    publication saves them in bulk and records them in its audit row."""
+    rect = Rectification(
+        kind=kind,
+        region_id=region_id,
+        region_code=region_code,
+        city_code=region_code[:4],
         listed_month=month,
         last_listed_month=month,
     )
-    audit_record(
-        actor=actor,
-        action="peace_index.rectification_list",
-        obj=rect,
-        region_code=rect.region_code,
-        changes={"status": [None, rect.status], "month": [None, month]},
-    )
-    return Notice(
+    notice = Notice(
         kind=NoticeKind.RECTIFICATION,
-        region_code=res.region_code,
-        city_code=res.city_code,
+        region_code=region_code,
+        city_code=region_code[:4],
         month=month,
-        title=_("%(area)s is listed for rectification") % {"area": res.region.name},
+        title=_("%(area)s is listed for rectification") % {"area": name},
         body=_("Warned three months in a row and cases fell by less than 30 %."),
     )
+    return rect, notice
 
 
-def escalate(rect: Rectification, res: AreaResult, month: str) -> Notice:
+def escalate(rect: Rectification, name: str, month: str) -> Notice:
     """The area is warned again while listed: one more month listed and one level
-    up (parent center, then grandparent, never above the city)."""
-    before = rect.escalation_level
+    up (parent center, then grandparent, never above the city). The caller saves
+    ``rect`` (in bulk) and audits."""
     rect.last_listed_month = month
     rect.months_listed += 1
     rect.escalation_level += 1
-    rect.save(update_fields=["last_listed_month", "months_listed", "escalation_level"])
-    audit_record(
-        actor=None,
-        action="peace_index.rectification_escalate",
-        obj=rect,
-        region_code=rect.region_code,
-        changes={"escalation_level": [before, rect.escalation_level]},
-    )
     return Notice(
         kind=NoticeKind.ESCALATION,
         region_code=escalation_target(rect.region_code, rect.escalation_level),
         city_code=rect.city_code,
         month=month,
         title=_("%(area)s stays listed for rectification (%(n)s months)")
-        % {"area": res.region.name, "n": rect.months_listed},
+        % {"area": name, "n": rect.months_listed},
         body=_("Escalated to level %(n)s.") % {"n": rect.escalation_level},
     )
 

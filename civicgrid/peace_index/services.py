@@ -2,6 +2,7 @@
 its warnings and rectification listings), and tracking rectifications."""
 
 import hashlib
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -9,19 +10,19 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.core.audit import audit_record
 from civicgrid.peace_index import compute as calc
 from civicgrid.peace_index import rectification
+from civicgrid.peace_index.bulk import dump, insert_rows
 from civicgrid.peace_index.catalogue import active_version
 from civicgrid.peace_index.inbox import notices_send
+from civicgrid.peace_index.inputs import CityInputs, city_inputs
 from civicgrid.peace_index.models import (
     AreaResult,
     CatalogueVersion,
-    MonthlyCount,
     MonthRun,
     Notice,
     NoticeKind,
@@ -29,7 +30,6 @@ from civicgrid.peace_index.models import (
     RectificationStatus,
     RunStatus,
 )
-from civicgrid.regions.models import Grid, Region
 
 
 def month_add(month: str, delta: int) -> str:
@@ -44,101 +44,20 @@ def _label(actor: Any) -> str:
     return "system"
 
 
-# --- loading the inputs --------------------------------------------------------------
-
-
-def load_areas(city_code: str) -> tuple[calc.Areas, list[str], list[str]]:
-    """The city's areas with a population, in code order, and the notes on those
-    left out. Population: the region's census figure, else the sum of its grids
-    (villages), else the sum of its children."""
-    regions = list(
-        Region.objects.filter(city_code=city_code)
-        .order_by("region_code")
-        .values_list("code", "region_code", "level", "population", "area_class")
-    )
-    grid_pop = dict(
-        Grid.objects.filter(city_code=city_code)
-        .values("village_id")
-        .annotate(p=Sum("population"))
-        .values_list("village_id", "p")
-    )
-    pop: dict[str, float] = {}
-    for code, prefix, _level, population, _cls in regions:
-        if population:
-            pop[prefix] = float(population)
-        elif grid_pop.get(code):
-            pop[prefix] = float(grid_pop[code])
-    # children's sums, deepest first, for areas without a figure of their own
-    sums: dict[str, float] = {}
-    for _code, prefix, *_rest in sorted(regions, key=lambda r: -len(r[1])):
-        value = pop.get(prefix, sums.get(prefix, 0.0))
-        pop[prefix] = value
-        up = _parent_prefix(prefix)
-        if up:
-            sums[up] = sums.get(up, 0.0) + value
-    kept = [r for r in regions if pop[r[1]] > 0]
-    notes = [
-        f"{r[1]} has no population and is not computed"
-        for r in regions
-        if pop[r[1]] <= 0
-    ]
-    row_of = {r[1]: i for i, r in enumerate(kept)}
-    parent = np.array(
-        [row_of.get(_parent_prefix(r[1]), -1) for r in kept], dtype=np.int64
-    )
-    areas = calc.Areas(
-        codes=[r[1] for r in kept],
-        levels=[r[2] for r in kept],
-        parent=parent,
-        population=np.array([pop[r[1]] for r in kept]),
-        area_class=[r[4] or "mixed" for r in kept],
-    )
-    return areas, [r[0] for r in kept], notes
-
-
-def _parent_prefix(prefix: str) -> str:
-    for n in (9, 6, 4):
-        if len(prefix) > n:
-            return prefix[:n]
-    return ""
-
-
-def load_counts(
-    kind: str, city_code: str, month: str, areas: calc.Areas, items: Sequence[str]
-) -> tuple[np.ndarray | None, list[tuple[str, str, int]]]:
-    """Counts of the month rolled up (areas × items), None when there are none, and
-    the rows read (for the digest)."""
-    rows = list(
-        MonthlyCount.objects.filter(kind=kind, city_code=city_code, month=month)
-        .values("region_code", "indicator_code")
-        .annotate(n=Sum("count"))
-        .order_by("region_code", "indicator_code")
-        .values_list("region_code", "indicator_code", "n")
-    )
-    if not rows:
-        return None, []
-    row_of = {c: i for i, c in enumerate(areas.codes)}
-    col_of = {c: k for k, c in enumerate(items)}
-    own = np.zeros((len(areas.codes), len(items)))
-    for code, item, n in rows:
-        i, k = row_of.get(code), col_of.get(item)
-        if i is None:  # an area without population: count it at its nearest parent
-            parent = _parent_prefix(code)
-            while parent and parent not in row_of:
-                parent = _parent_prefix(parent)
-            i = row_of.get(parent)
-        if i is not None and k is not None:
-            own[i, k] += n
-    depth = [len(c) for c in areas.codes]
-    return calc.rollup(areas.parent, depth, own), rows
-
-
 # --- computing a month ---------------------------------------------------------------
 
 
-def month_compute(*, actor: Any, kind: str, city_code: str, month: str) -> MonthRun:
+def month_compute(
+    *,
+    actor: Any,
+    kind: str,
+    city_code: str,
+    month: str,
+    inputs: CityInputs | None = None,
+) -> MonthRun:
     """Compute (or recompute) every area of a city for a month, with the active
-    catalogue version. A published month is frozen."""
+    catalogue version. A published month is frozen. ``inputs`` may hold the city's
+    areas and counts already loaded (a back-fill); else they are read here."""
     with transaction.atomic():
         run = (
             MonthRun.objects.select_for_update()
@@ -150,9 +69,10 @@ def month_compute(*, actor: Any, kind: str, city_code: str, month: str) -> Month
         version = active_version(kind)
         if version is None:
             raise ValidationError(_("The index has no active catalogue."))
-        figures, areas, region_pks, digest, notes = _compute(
-            version, kind, city_code, month
+        figures, inputs, digest, notes = _compute(
+            version, kind, city_code, month, inputs
         )
+        areas = inputs.areas
         now = timezone.now()
         if run is None:
             run = MonthRun(kind=kind, month=month, city_code=city_code)
@@ -167,7 +87,7 @@ def month_compute(*, actor: Any, kind: str, city_code: str, month: str) -> Month
         run.reviewed_by = ""
         run.save()
         AreaResult.objects.filter(run=run).delete()
-        _store(run, version, figures, areas, region_pks)
+        _store(run, version, figures, areas, inputs.region_pks)
         audit_record(
             actor=actor,
             action="peace_index.month_compute",
@@ -184,18 +104,27 @@ def month_compute(*, actor: Any, kind: str, city_code: str, month: str) -> Month
 
 
 def _compute(
-    version: CatalogueVersion, kind: str, city_code: str, month: str
-) -> tuple[calc.Figures, calc.Areas, list[str], str, list[str]]:
+    version: CatalogueVersion,
+    kind: str,
+    city_code: str,
+    month: str,
+    inputs: CityInputs | None,
+) -> tuple[calc.Figures, CityInputs, str, list[str]]:
     indicators = list(version.indicators.order_by("code").values_list("code", "weight"))
     items = [c for c, _w in indicators]
-    areas, region_pks, notes = load_areas(city_code)
+    before = month_add(month, -12)
+    if inputs is None or inputs.items != items:
+        inputs = city_inputs(kind, city_code, items, [month, before])
+    areas = inputs.areas
     if not areas.codes:
         raise ValidationError(_("The city has no area with a population."))
-    y, rows = load_counts(kind, city_code, month, areas, items)
-    if y is None:
-        y = np.zeros((len(areas.codes), len(items)))
+    notes = list(inputs.notes)
+    own = inputs.own.get(month)
+    y = inputs.rolled(month)
+    if own is None or y is None:
+        y = own = np.zeros((len(areas.codes), len(items)))
         notes.append("no counts for this month")
-    y_ly, rows_ly = load_counts(kind, city_code, month_add(month, -12), areas, items)
+    own_ly = inputs.own.get(before)
     method = calc.Method(
         weights=np.array([w for _c, w in indicators]),
         security_weight=version.security_weight,
@@ -203,7 +132,7 @@ def _compute(
         warn_bottom_fraction=version.warn_bottom_fraction,
         warn_security_below=version.warn_security_below,
     )
-    figures = calc.compute(areas, y, method, y_ly)
+    figures = calc.compute(areas, y, method, inputs.rolled(before))
     digest = hashlib.sha256(
         repr(
             (
@@ -212,12 +141,12 @@ def _compute(
                 areas.codes,
                 areas.population.tolist(),
                 areas.area_class,
-                rows,
-                rows_ly,
             )
         ).encode()
-    ).hexdigest()
-    return figures, areas, region_pks, digest, notes + figures.notes
+    )
+    digest.update(own.tobytes())
+    digest.update(b"-" if own_ly is None else own_ly.tobytes())
+    return figures, inputs, digest.hexdigest(), notes + figures.notes
 
 
 def _r(x: float, nd: int = 4) -> float | None:
@@ -231,79 +160,169 @@ def _store(
     areas: calc.Areas,
     region_pks: list[str],
 ) -> None:
+    """Write the run's results (one row per area) in bulk."""
     indicators = list(
         version.indicators.order_by("code").values_list("code", "name", "weight")
     )
     codes = [c for c, _n, _w in indicators]
-    names = [n for _c, n, _w in indicators]
     per = calc.PER
     counts = np.rint(f.raw_item * areas.population[:, None]).astype(np.int64)
     raw = np.round(f.raw_item * per, 4)
     eb = np.round(f.eb_item * per, 4)
     level = np.round(f.level_item_rate * per, 4)
-    # the items with cases, row by row (np.nonzero walks the rows in order)
-    rows, cols = np.nonzero(counts > 0)
-    bounds = np.searchsorted(rows, np.arange(len(areas.codes) + 1))
-    cols_l, counts_l = cols.tolist(), counts[rows, cols].tolist()
-    raw_l, eb_l = raw[rows, cols].tolist(), eb[rows, cols].tolist()
-    top, top_excess = calc.drivers(f, np.array([w for _c, _n, w in indicators]))
-    parent = areas.parent.tolist()
-    cases = np.rint(f.cases).astype(np.int64).tolist()
-    yoy = [_r(x, 12) for x in f.yoy_change.tolist()]
-    class_change = [_r(x, 12) for x in f.class_change.tolist()]
-    out = []
-    for i, code in enumerate(areas.codes):
-        reasons = []
-        if f.warn_rank[i]:
-            reasons.append("bottom")
-        if f.warn_security[i]:
-            reasons.append("security")
-        a, b = int(bounds[i]), int(bounds[i + 1])
-        items = {
-            codes[cols_l[t]]: [counts_l[t], raw_l[t], eb_l[t]] for t in range(a, b)
-        }
-        drivers = [
-            {
-                "code": codes[k],
-                "name": names[k],
-                "count": int(counts[i, k]),
-                "raw_rate": float(raw[i, k]),
-                "eb_rate": float(eb[i, k]),
-                "level_rate": float(level[i, k]),
-                "excess": round(float(e), 4),
-            }
-            for k, e in zip(top[i].tolist(), top_excess[i].tolist(), strict=True)
-            if e > 0
-        ]
-        out.append(
-            AreaResult(
-                run=run,
-                kind=run.kind,
-                month=run.month,
-                region_id=region_pks[i],
-                region_code=code,
-                city_code=run.city_code,
-                parent_code=areas.codes[parent[i]] if parent[i] >= 0 else "",
-                level=areas.levels[i],
-                area_class=areas.area_class[i],
-                population=int(areas.population[i]),
-                cases=cases[i],
-                raw_rate=float(f.raw_rate[i]),
-                eb_rate=float(f.eb_rate[i]),
-                security=float(f.security[i]),
-                yoy_change=yoy[i],
-                class_change=class_change[i],
-                governance=float(f.governance[i]),
-                index=float(f.index[i]),
-                rank=int(f.rank[i]),
-                rank_total=int(f.rank_total[i]),
-                warned=bool(reasons),
-                warning_reasons=reasons,
-                drivers=drivers,
-                items=items,
-            )
+    items = _items_json(codes, counts, raw, eb)
+    drivers = _drivers_json(
+        indicators,
+        calc.drivers(f, np.array([w for _c, _n, w in indicators])),
+        (counts, raw, eb, level),
+    )
+    reasons = [
+        dump(["bottom"] * bool(b) + ["security"] * bool(s))
+        for b, s in zip(f.warn_rank.tolist(), f.warn_security.tolist(), strict=True)
+    ]
+    n = len(areas.codes)
+    columns = (
+        [run.pk] * n,
+        [run.kind] * n,
+        [run.month] * n,
+        region_pks,
+        areas.codes,
+        [run.city_code] * n,
+        [areas.codes[p] if p >= 0 else "" for p in areas.parent.tolist()],
+        areas.levels,
+        areas.area_class,
+        areas.population.astype(np.int64).tolist(),
+        np.rint(f.cases).astype(np.int64).tolist(),
+        f.raw_rate.tolist(),
+        f.eb_rate.tolist(),
+        f.security.tolist(),
+        [_r(x, 12) for x in f.yoy_change.tolist()],
+        [_r(x, 12) for x in f.class_change.tolist()],
+        f.governance.tolist(),
+        f.index.tolist(),
+        f.rank.tolist(),
+        f.rank_total.tolist(),
+        (f.warn_rank | f.warn_security).tolist(),
+        reasons,
+        drivers,
+        items,
+    )
+    insert_rows(AreaResult, RESULT_FIELDS, zip(*columns, strict=True))
+
+
+def _items_json(
+    codes: Sequence[str], counts: np.ndarray, raw: np.ndarray, eb: np.ndarray
+) -> list[str]:
+    """Per area, its items with cases: {"C01": [count, raw, stabilised], …} (rates
+    per 10,000, 4 decimals), as JSON text."""
+    keys = [dump(c) for c in codes]
+    rows, cols = np.nonzero(counts > 0)  # row by row, items in order
+    bounds = np.searchsorted(rows, np.arange(counts.shape[0] + 1)).tolist()
+    parts = [
+        f"{keys[k]}:[{c},{r!r},{e!r}]"
+        for k, c, r, e in zip(
+            cols.tolist(),
+            counts[rows, cols].tolist(),
+            raw[rows, cols].tolist(),
+            eb[rows, cols].tolist(),
+            strict=True,
         )
-    AreaResult.objects.bulk_create(out, batch_size=2000)
+    ]
+    return ["{" + ",".join(parts[a:b]) + "}" for a, b in itertools.pairwise(bounds)]
+
+
+def _drivers_json(
+    indicators: Sequence[tuple[str, str, float]],
+    top: tuple[np.ndarray, np.ndarray],
+    values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> list[str]:
+    """Per area, the items that pulled it down (positive excess only), as JSON."""
+    order, excess = top
+    head = [f'{{"code":{dump(c)},"name":{dump(n)},"count":' for c, n, _w in indicators]
+    count, raw, eb, level = (np.take_along_axis(v, order, axis=1) for v in values)
+    out = []
+    for ks, cs, rs, es, ls, xs, xr in zip(
+        order.tolist(),
+        count.tolist(),
+        raw.tolist(),
+        eb.tolist(),
+        level.tolist(),
+        np.round(excess, 4).tolist(),
+        excess.tolist(),
+        strict=True,
+    ):
+        entries = [
+            f'{head[k]}{c},"raw_rate":{r!r},"eb_rate":{e!r},'
+            f'"level_rate":{lv!r},"excess":{x!r}}}'
+            for k, c, r, e, lv, x, exact in zip(ks, cs, rs, es, ls, xs, xr, strict=True)
+            if exact > 0
+        ]
+        out.append("[" + ",".join(entries) + "]")
+    return out
+
+
+RESULT_FIELDS = (
+    "run",
+    "kind",
+    "month",
+    "region",
+    "region_code",
+    "city_code",
+    "parent_code",
+    "level",
+    "area_class",
+    "population",
+    "cases",
+    "raw_rate",
+    "eb_rate",
+    "security",
+    "yoy_change",
+    "class_change",
+    "governance",
+    "index",
+    "rank",
+    "rank_total",
+    "warned",
+    "warning_reasons",
+    "drivers",
+    "items",
+)
+
+
+def months_backfill(
+    *,
+    actor: Any,
+    kind: str,
+    city_code: str,
+    months: Sequence[str],
+    publish: bool = False,
+) -> list[MonthRun]:
+    """Compute a range of months of a city in order, reading its areas and the
+    counts of all the months (and of the year before each) once; with
+    ``publish`` each month is then reviewed and published by ``actor`` before the
+    next (so that the 3-month rule sees them). Published months are skipped."""
+    version = active_version(kind)
+    if version is None:
+        raise ValidationError(_("The index has no active catalogue."))
+    items = list(version.indicators.order_by("code").values_list("code", flat=True))
+    wanted = sorted(set(months) | {month_add(m, -12) for m in months})
+    inputs = city_inputs(kind, city_code, items, wanted)
+    frozen = set(
+        MonthRun.objects.filter(
+            kind=kind, city_code=city_code, status=RunStatus.PUBLISHED
+        ).values_list("month", flat=True)
+    )
+    runs = []
+    for month in sorted(months):
+        if month in frozen:
+            continue
+        run = month_compute(
+            actor=actor, kind=kind, city_code=city_code, month=month, inputs=inputs
+        )
+        if publish:
+            run = run_publish(actor=actor, run=run_review(actor=actor, run=run))
+        runs.append(run)
+    return runs
 
 
 # --- review and publication ----------------------------------------------------------
@@ -339,14 +358,16 @@ def run_publish(*, actor: Any, run: MonthRun) -> MonthRun:
         run.published_at = timezone.now()
         run.published_by = _label(actor)
         run.save(update_fields=["status", "published_at", "published_by"])
-        listed = _warn_and_list(actor, run)
+        listed, escalated = _warn_and_list(run)
         audit_record(
             actor=actor,
             action="peace_index.month_publish",
             obj=run,
+            region_code=run.city_code,
             changes={
                 "status": [RunStatus.REVIEWED, RunStatus.PUBLISHED],
                 "listed": [None, listed],
+                "escalated": [None, escalated],
             },
         )
     return run
@@ -369,16 +390,25 @@ def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
     }
 
 
-def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
+def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
     """Notices for the warned areas; the 3-month rule lists areas for
-    rectification, and an area warned again while listed is escalated."""
+    rectification, and an area warned again while listed is escalated. Returns
+    the areas listed and escalated (the publication's audit row names them)."""
     warned = list(
         AreaResult.objects.filter(run=run, warned=True)
-        .select_related("region")
         .order_by("region_code")
+        .values_list(
+            "region_id",
+            "region_code",
+            "region__name",
+            "index",
+            "rank",
+            "rank_total",
+            "cases",
+        )
     )
     if not warned:
-        return []
+        return [], []
     last, before_last = _previous(run, 1), _previous(run, 2)
     open_rects = {
         r.region_code: r
@@ -387,33 +417,40 @@ def _warn_and_list(actor: Any, run: MonthRun) -> list[str]:
         ).exclude(status=RectificationStatus.CLOSED)
     }
     notices = []
-    listed = []
-    for res in warned:
+    new: list[Rectification] = []
+    raised: list[Rectification] = []
+    title = _("%(area)s is warned in %(month)s")
+    body = _("Index %(index).1f, rank %(rank)s of %(total)s.")
+    for region_id, code, name, index, rank, total, cases in warned:
         notices.append(
             Notice(
                 kind=NoticeKind.WARNING,
-                region_code=res.region_code,
+                region_code=code,
                 city_code=run.city_code,
                 month=run.month,
-                title=_("%(area)s is warned in %(month)s")
-                % {"area": res.region.name, "month": run.month},
-                body=_("Index %(index).1f, rank %(rank)s of %(total)s.")
-                % {"index": res.index, "rank": res.rank, "total": res.rank_total},
+                title=title % {"area": name, "month": run.month},
+                body=body % {"index": index, "rank": rank, "total": total},
             )
         )
-        rect = open_rects.get(res.region_code)
+        rect = open_rects.get(code)
         if rect is not None:
             if rect.last_listed_month < run.month:
-                listed.append(res.region_code)
-                notices.append(rectification.escalate(rect, res, run.month))
+                notices.append(rectification.escalate(rect, name, run.month))
+                raised.append(rect)
             continue
-        three = (
-            last.get(res.region_code, (False, 0))[0]
-            and before_last.get(res.region_code, (False, 0))[0]
-        )
-        cases_before = last.get(res.region_code, (False, 0))[1]
-        if calc.listed_for_rectification(three, cases_before, res.cases):
-            listed.append(res.region_code)
-            notices.append(rectification.listing(actor, res, run.month))
+        three = last.get(code, (False, 0))[0] and before_last.get(code, (False, 0))[0]
+        cases_before = last.get(code, (False, 0))[1]
+        if calc.listed_for_rectification(three, cases_before, cases):
+            rect, notice = rectification.listing(
+                run.kind, region_id, code, name, run.month
+            )
+            new.append(rect)
+            notices.append(notice)
+    Rectification.objects.bulk_create(new, batch_size=2000)
+    Rectification.objects.bulk_update(
+        raised,
+        ["last_listed_month", "months_listed", "escalation_level"],
+        batch_size=1000,
+    )
     notices_send(notices)
-    return listed
+    return [r.region_code for r in new], [r.region_code for r in raised]

@@ -139,3 +139,43 @@ def test_recomputation_is_deterministic(tree, put_counts) -> None:  # type: igno
         .values_list(*fields)
     )
     assert again.input_digest == digest and after == before
+
+
+def test_backfill_gives_the_figures_of_month_by_month(tree, put_counts) -> None:  # type: ignore[no-untyped-def]
+    """A back-fill (areas and counts read once for all its months, and the year
+    before) computes exactly what computing each month on its own computes:
+    same digests, same figures, including the governance value of a month whose
+    year-before counts are part of the range."""
+    from civicgrid.peace_index.services import months_backfill
+
+    months = ["2025-03", "2026-02", "2026-03"]
+    for i, month in enumerate(months):
+        put_counts(month, {**MARCH, "990101001003": 14 + 3 * i})
+    fields = ("region_code", "eb_rate", "security", "governance", "index", "rank")
+    runs = months_backfill(
+        actor=None, kind=IndexKind.PEACE, city_code=CITY, months=months
+    )
+    assert [r.month for r in runs] == months
+    together = {
+        r.month: (
+            r.input_digest,
+            list(
+                AreaResult.objects.filter(run=r)
+                .order_by("region_code")
+                .values_list(*fields)
+            ),
+        )
+        for r in runs
+    }
+    for month in months:
+        run = month_compute(
+            actor=None, kind=IndexKind.PEACE, city_code=CITY, month=month
+        )
+        alone = list(
+            AreaResult.objects.filter(run=run)
+            .order_by("region_code")
+            .values_list(*fields)
+        )
+        assert together[month] == (run.input_digest, alone)
+    march = AreaResult.objects.get(month="2026-03", region_code="990101001003")
+    assert march.yoy_change is not None  # 2025-03 was in the range and counted

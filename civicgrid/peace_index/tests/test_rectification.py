@@ -48,15 +48,14 @@ def inbox(user: Any) -> list[str]:
 
 def test_listing_reaches_the_town_center_inbox(put_counts, centers) -> None:  # type: ignore[no-untyped-def]
     """A village has no center of its own: the listing and the warnings land in its
-    town's inbox, not in the other town's; the listing is audited."""
+    town's inbox, not in the other town's; the publication's audit row names it."""
     rect = listed_small_village(put_counts)
     assert rect.status == RectificationStatus.LISTED and rect.listed_month == "2026-03"
     texts = inbox(centers["town"])
     assert any("小村" in t and "挂牌" in t for t in texts), texts
     assert not any("小村" in t for t in inbox(centers["other"]))
-    assert AuditRecord.objects.filter(
-        action="peace_index.rectification_list", object_id=str(rect.pk)
-    ).exists()
+    publication = AuditRecord.objects.filter(action="peace_index.month_publish")
+    assert SMALL in publication.order_by("-id")[0].changes["listed"][1]
 
 
 def test_staying_listed_escalates_one_level_a_month(put_counts, centers) -> None:  # type: ignore[no-untyped-def]
@@ -75,6 +74,10 @@ def test_staying_listed_escalates_one_level_a_month(put_counts, centers) -> None
     publish("2026-05")
     rect.refresh_from_db()
     assert (rect.months_listed, rect.escalation_level) == (3, 2)
+    last = AuditRecord.objects.filter(action="peace_index.month_publish").order_by(
+        "-id"
+    )
+    assert SMALL in last[0].changes["escalated"][1]
     assert any("小村" in t and "3" in t for t in inbox(centers["county"]))
     # a version that warns nobody: June is not an escalation
     from civicgrid.peace_index import catalogue

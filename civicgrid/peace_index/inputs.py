@@ -1,0 +1,141 @@
+"""Loading the inputs of a city's computation: its areas with their populations
+and its monthly counts (one query for as many months as asked, so that a
+back-fill reads each count once)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Sum
+
+from civicgrid.peace_index import compute as calc
+from civicgrid.peace_index.models import MonthlyCount
+from civicgrid.regions.models import Grid, Region
+
+
+@dataclass
+class CityInputs:
+    """A city's areas and the own counts (areas × items) of the months loaded;
+    a month absent from ``own`` has no counts at all."""
+
+    areas: calc.Areas
+    region_pks: list[str]
+    notes: list[str]
+    items: list[str]
+    own: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rolled(self, month: str) -> np.ndarray | None:
+        own = self.own.get(month)
+        if own is None:
+            return None
+        depth = [len(c) for c in self.areas.codes]
+        return calc.rollup(self.areas.parent, depth, own)
+
+
+def city_inputs(
+    kind: str, city_code: str, items: Sequence[str], months: Sequence[str]
+) -> CityInputs:
+    areas, region_pks, notes = load_areas(city_code)
+    inputs = CityInputs(areas, region_pks, notes, list(items))
+    inputs.own = load_counts(kind, city_code, months, areas, items)
+    return inputs
+
+
+def load_areas(city_code: str) -> tuple[calc.Areas, list[str], list[str]]:
+    """The city's areas with a population, in code order, and the notes on those
+    left out. Population: the region's census figure, else the sum of its grids
+    (villages), else the sum of its children."""
+    regions = list(
+        Region.objects.filter(city_code=city_code)
+        .order_by("region_code")
+        .values_list("code", "region_code", "level", "population", "area_class")
+    )
+    grid_pop = dict(
+        Grid.objects.filter(city_code=city_code)
+        .values("village_id")
+        .annotate(p=Sum("population"))
+        .values_list("village_id", "p")
+    )
+    pop: dict[str, float] = {}
+    for code, prefix, _level, population, _cls in regions:
+        if population:
+            pop[prefix] = float(population)
+        elif grid_pop.get(code):
+            pop[prefix] = float(grid_pop[code])
+    # children's sums, deepest first, for areas without a figure of their own
+    sums: dict[str, float] = {}
+    for _code, prefix, *_rest in sorted(regions, key=lambda r: -len(r[1])):
+        value = pop.get(prefix, sums.get(prefix, 0.0))
+        pop[prefix] = value
+        up = _parent_prefix(prefix)
+        if up:
+            sums[up] = sums.get(up, 0.0) + value
+    kept = [r for r in regions if pop[r[1]] > 0]
+    notes = [
+        f"{r[1]} has no population and is not computed"
+        for r in regions
+        if pop[r[1]] <= 0
+    ]
+    row_of = {r[1]: i for i, r in enumerate(kept)}
+    parent = np.array(
+        [row_of.get(_parent_prefix(r[1]), -1) for r in kept], dtype=np.int64
+    )
+    areas = calc.Areas(
+        codes=[r[1] for r in kept],
+        levels=[r[2] for r in kept],
+        parent=parent,
+        population=np.array([pop[r[1]] for r in kept]),
+        area_class=[r[4] or "mixed" for r in kept],
+    )
+    return areas, [r[0] for r in kept], notes
+
+
+def _parent_prefix(prefix: str) -> str:
+    for n in (9, 6, 4):
+        if len(prefix) > n:
+            return prefix[:n]
+    return ""
+
+
+def load_counts(
+    kind: str,
+    city_code: str,
+    months: Sequence[str],
+    areas: calc.Areas,
+    items: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """Each area's own counts (areas × items) of each month that has any. Rows of
+    several sources for the same area and item add up; a row of an area without
+    population counts at its nearest area above; unknown items are ignored."""
+    rows = list(
+        MonthlyCount.objects.filter(
+            kind=kind, city_code=city_code, month__in=list(months)
+        ).values_list("month", "region_code", "indicator_code", "count")
+    )
+    if not rows:
+        return {}
+    month_of, region_codes, item_codes, values = zip(*rows, strict=True)
+    row_of = {c: i for i, c in enumerate(areas.codes)}
+    col_of = {c: k for k, c in enumerate(items)}
+    uniq_m, inv_m = np.unique(np.array(month_of), return_inverse=True)
+    uniq_r, inv_r = np.unique(np.array(region_codes), return_inverse=True)
+    uniq_k, inv_k = np.unique(np.array(item_codes), return_inverse=True)
+    at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])[inv_r]
+    at_k = np.array([col_of.get(str(c), -1) for c in uniq_k.tolist()])[inv_k]
+    counts = np.array(values, dtype=float)
+    keep = (at_r >= 0) & (at_k >= 0)
+    out = {}
+    for m, month in enumerate(uniq_m.tolist()):
+        sel = keep & (inv_m == m)
+        if sel.any():
+            own = np.zeros((len(areas.codes), len(items)))
+            np.add.at(own, (at_r[sel], at_k[sel]), counts[sel])
+            out[str(month)] = own
+    return out
+
+
+def _area_row(code: str, row_of: dict[str, int]) -> int:
+    """The row of the area, or of its nearest area above that has one; -1."""
+    while code and code not in row_of:
+        code = _parent_prefix(code)
+    return row_of.get(code, -1)
