@@ -90,11 +90,11 @@ class MediatorOut(serializers.ModelSerializer):
         ]
 
     def get_load(self, m: Mediator) -> int:
-        return selectors.mediator_load(m)
+        return int(getattr(m, "open_cases", 0))
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_record(self, m: Mediator) -> dict[str, Any]:
-        return selectors.mediator_record(m)
+        return selectors.record_of(m)
 
 
 class MediatorList(generics.ListAPIView):
@@ -105,7 +105,9 @@ class MediatorList(generics.ListAPIView):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return (
-            Mediator.objects.filter(_serving(scope_of(self.request)))
+            selectors.with_load_and_record(
+                Mediator.objects.filter(_serving(scope_of(self.request)))
+            )
             .select_related("organisation")
             .order_by("region_code", "name")
         )

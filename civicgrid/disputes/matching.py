@@ -17,7 +17,7 @@ from civicgrid.disputes.models import (
     Mediator,
     Recusal,
 )
-from civicgrid.disputes.selectors import mediator_load, mediator_record
+from civicgrid.disputes.selectors import record_of, with_load_and_record
 
 # The usual channel of each type (where the seed's cities send them).
 CHANNEL_OF_TYPE = {
@@ -113,9 +113,7 @@ def suggest_mediators(case: Case, *, limit: int = 3) -> dict[str, list[dict[str,
     )
     ranked: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
-    for m in Mediator.objects.filter(city_code=case.city_code).select_related(
-        "organisation"
-    ):
+    for m in with_load_and_record(Mediator.objects.filter(city_code=case.city_code)):
         base = {"id": m.pk, "name": m.name, "kind": m.kind}
         if m.pk in recused:
             excluded.append(
@@ -129,11 +127,11 @@ def suggest_mediators(case: Case, *, limit: int = 3) -> dict[str, list[dict[str,
         if not near:
             excluded.append({**base, "reason": _("does not serve the area")})
             continue
-        load = mediator_load(m)
+        load = int(getattr(m, "open_cases", 0))
         if load >= m.max_load and case.mediator_id != m.pk:
             excluded.append({**base, "reason": _("holds the most cases allowed")})
             continue
-        record = mediator_record(m)
+        record = record_of(m)
         reasons, score = [near_reason], float(near)
         if case.dispute_type in m.specialties:
             score += 40
