@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from civicgrid.accounts.models import Role
 from civicgrid.core.api import IsStaffMember
 from civicgrid.core.personal import PersonalKind, mask
-from civicgrid.events import engine, selectors, services
+from civicgrid.events import engine, selectors, services, workflow
 from civicgrid.events.errors import (
     EventError,
     IdempotencyConflict,
@@ -34,6 +34,7 @@ CITIZEN_SOURCES = {Source.CITIZEN_WEB, Source.CITIZEN_MOBILE}
 
 class ActionOut(serializers.Serializer):
     transition = serializers.CharField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
     from_state = serializers.CharField()
     to_state = serializers.CharField()
     actor = serializers.CharField(source="actor_label")
@@ -42,6 +43,9 @@ class ActionOut(serializers.Serializer):
     data = serializers.DictField()  # type: ignore[assignment]
     at = serializers.DateTimeField()
     deadline_at = serializers.DateTimeField()
+
+    def get_label(self, action: Any) -> str:
+        return engine.definition_of(action.event).step_label(action.transition)
 
 
 class AssignmentOut(serializers.Serializer):
@@ -207,6 +211,9 @@ def report(request: Request, *, public: bool) -> Response:
         if key and len(key) > 100:
             raise EventError("Idempotency-Key longer than 100 characters")
         payload = {k: v.get(k) for k in sorted(EventIn().fields)}
+        # A key names one caller's request: another caller's same key and body
+        # is refused rather than answered with someone else's event.
+        payload["caller"] = user.pk if user is not None else None
         event, created = services.event_report(
             actor=user,
             source=v["source"],
@@ -417,13 +424,13 @@ class PublicTrack(APIView):
                 "rating": event.rating,
                 "timeline": [
                     {
-                        "step": definition.transitions[a.transition].label
-                        if a.transition in definition.transitions
-                        else a.transition,
+                        "step": definition.step_label(a.transition),
                         "state_label": definition.label(a.to_state),
                         "at": a.at,
                     }
-                    for a in event.actions.all()
+                    for a in event.actions.exclude(
+                        transition__in=list(workflow.INTERNAL_RECORDS)
+                    )
                 ],
             }
         )

@@ -12,7 +12,6 @@ missing, a guard fails, or the caller saw an older version of the event (409).
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
@@ -28,10 +27,9 @@ from civicgrid.events.models import (
     EventAction,
     Level,
     Rating,
-    WorkflowDefinition,
 )
 from civicgrid.events.notify import notify, reporters
-from civicgrid.events.services import _attach, _deadline
+from civicgrid.events.services import _attach, _deadline, definition_by_id
 from civicgrid.events.uploads import Photo
 
 # The prefix length of the center that handles an event at each level.
@@ -51,14 +49,8 @@ NEXT_LEVEL = {
 DEPARTMENT_EFFECTS = {"sign_for", "send_back", "report_done"}
 
 
-@lru_cache(maxsize=256)
-def _definition(workflow_id: int) -> workflow.Definition:
-    """Definitions never change once stored (a change is a new version)."""
-    return workflow.parse(WorkflowDefinition.objects.get(pk=workflow_id).definition)
-
-
 def definition_of(event: Event) -> workflow.Definition:
-    return _definition(event.workflow_id)
+    return definition_by_id(event.workflow_id)
 
 
 def _active_posts(actor: Any) -> list[StaffPost]:

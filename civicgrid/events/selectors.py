@@ -10,7 +10,10 @@ from django.utils import timezone
 from civicgrid.accounts.models import Role
 from civicgrid.core.scope import prefixes_q
 from civicgrid.events.models import Event, Level
+from civicgrid.events.workflow import INTERNAL_RECORDS
 
+# Final states of the shipped loops that end an event without resolving it.
+NOT_RESOLVED = ("rejected", "merged")
 REGION_ROLES = frozenset(Role.values) - {Role.CITIZEN, Role.DEPARTMENT_STAFF}
 
 
@@ -82,18 +85,22 @@ def _parse_time(value: str, key: str) -> datetime:
 
 
 def on_time_rate(qs: QuerySet[Event]) -> float | None:
-    """Share of timeline steps taken before the deadline that was running."""
+    """Share of the loop's steps taken before the deadline that was running (the
+    report starts the first one; supervision and whistle records are not steps)."""
     from civicgrid.events.models import EventAction
 
-    steps = EventAction.objects.filter(event__in=qs).exclude(transition="report")
+    steps = EventAction.objects.filter(event__in=qs).exclude(
+        transition__in=list(INTERNAL_RECORDS)
+    )
     timed = 0
     on_time = 0
     previous: dict[int, datetime | None] = {}
-    for event_id, at, deadline in steps.order_by("event_id", "at", "id").values_list(
-        "event_id", "at", "deadline_at"
-    ):
+    rows = steps.order_by("event_id", "at", "id").values_list(
+        "event_id", "transition", "at", "deadline_at"
+    )
+    for event_id, transition, at, deadline in rows:
         running = previous.get(event_id)
-        if running is not None:
+        if running is not None and transition != "report":
             timed += 1
             on_time += at <= running
         previous[event_id] = deadline
@@ -101,8 +108,12 @@ def on_time_rate(qs: QuerySet[Event]) -> float | None:
 
 
 def resolution_levels(qs: QuerySet[Event]) -> dict[str, int]:
-    """Closed events by the level that resolved them (grid when handled in the grid)."""
-    closed = qs.filter(closed_at__isnull=False)
+    """Closed events by the level that resolved them (grid when handled in the grid).
+    Events closed without being resolved (rejected, merged into another) are not
+    counted: the event they were merged into is."""
+    closed = qs.filter(closed_at__isnull=False, duplicate_of__isnull=True).exclude(
+        state__in=NOT_RESOLVED
+    )
     in_grid = set(
         closed.filter(actions__transition="handle_in_grid").values_list("pk", flat=True)
     )

@@ -6,6 +6,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,21 @@ DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 SHIPPED = [("", "full_loop.json"), ("3706", "yantai.json")]
 
 
+@lru_cache(maxsize=256)
+def definition_by_id(workflow_id: int) -> workflow.Definition:
+    """A stored definition, parsed once per process (a stored version never changes:
+    a change is a new version)."""
+    return workflow.parse(WorkflowDefinition.objects.get(pk=workflow_id).definition)
+
+
 def workflow_install(
     *, actor: Any, city_code: str, data: dict[str, Any]
 ) -> WorkflowDefinition:
     """Store a new version of a city's definition (validated); it becomes the active
     one for new events, while running events keep the version they started with."""
     parsed = workflow.parse(data)
+    # An id whose insert was rolled back can be given again (SQLite): forget them.
+    definition_by_id.cache_clear()
     with transaction.atomic():
         current = WorkflowDefinition.objects.filter(
             city_code=city_code, name=parsed.name
@@ -200,7 +210,7 @@ def event_report(
         proposals = route_text(f"{title} {description}")
         matter = proposals[0][0] if proposals and proposals[0][1] >= 0.5 else None
     wf = workflow_for_city(grid.city_code)
-    definition = workflow.parse(wf.definition)
+    definition = definition_by_id(wf.pk)
     try:
         with transaction.atomic():
             event = Event.objects.create(

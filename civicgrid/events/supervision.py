@@ -16,6 +16,7 @@ from civicgrid.events.errors import EventError, NotPermitted
 from civicgrid.events.models import (
     DeadlineWarning,
     Event,
+    EventAction,
     SupervisionOrder,
     Whistle,
     WhistleCall,
@@ -46,6 +47,31 @@ def _departments_of(actor: Any) -> set[int]:
         for p in _posts(actor)
         if p.role == Role.DEPARTMENT_STAFF and p.department_id
     }
+
+
+def _record(
+    event: Event,
+    actor: Any,
+    name: str,
+    *,
+    note: str = "",
+    department: Department | None = None,
+    data: dict[str, Any] | None = None,
+) -> EventAction:
+    """A timeline row that is not a step of the loop (workflow.RECORDS): the state,
+    the version and the running deadline stay as they are."""
+    user = actor if actor is not None and actor.is_authenticated else None
+    return EventAction.objects.create(
+        event=event,
+        transition=name,
+        from_state=event.state,
+        to_state=event.state,
+        actor=user,
+        actor_label=user.get_username() if user is not None else "system",
+        department=department,
+        note=note,
+        data=data or {},
+    )
 
 
 # --- deadline warnings -------------------------------------------------------------
@@ -129,6 +155,18 @@ def supervision_order_issue(
             text=text,
             due_at=timezone.now() + timedelta(hours=hours),
         )
+        _record(
+            event,
+            actor,
+            "supervise",
+            note=text,
+            department=event.lead_department,
+            data={
+                "order": order.pk,
+                "hours": hours,
+                "due_at": order.due_at.isoformat(),
+            },
+        )
         audit_record(
             actor=actor,
             action="event.supervision_order",
@@ -165,6 +203,14 @@ def supervision_order_answer(
             actor,
         )
         order.save(update_fields=["answer", "answered_at", "answered_by"])
+        _record(
+            order.event,
+            actor,
+            "supervision_answer",
+            note=answer,
+            department=order.department,
+            data={"order": order.pk},
+        )
         audit_record(
             actor=actor,
             action="event.supervision_answer",
@@ -208,6 +254,17 @@ def whistle_blow(
         WhistleCall.objects.bulk_create(
             [WhistleCall(whistle=whistle, department=d) for d in departments]
         )
+        _record(
+            event,
+            actor,
+            "whistle",
+            note=reason,
+            data={
+                "whistle": whistle.pk,
+                "departments": [d.pk for d in departments],
+                "due_at": whistle.due_at.isoformat(),
+            },
+        )
         audit_record(
             actor=actor,
             action="event.whistle",
@@ -238,6 +295,13 @@ def whistle_check_in(*, actor: Any, call: WhistleCall) -> WhistleCall:
         )
         call.checked_in_at, call.checked_in_by = now, actor
         call.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+        _record(
+            call.whistle.event,
+            actor,
+            "check_in",
+            department=call.department,
+            data={"whistle": call.whistle_id, "status": call.status},
+        )
         audit_record(
             actor=actor,
             action="event.whistle_check_in",
@@ -248,10 +312,29 @@ def whistle_check_in(*, actor: Any, call: WhistleCall) -> WhistleCall:
 
 
 def whistle_close_overdue(now: datetime) -> int:
-    """Calls still waiting after their time are recorded as missing."""
-    return WhistleCall.objects.filter(
+    """Calls still waiting after their time are recorded as missing, each in its
+    event's timeline."""
+    calls = WhistleCall.objects.filter(
         status=WhistleCall.Status.PENDING, whistle__due_at__lt=now
-    ).update(status=WhistleCall.Status.MISSING)
+    ).select_related("whistle__event", "department")
+    closed = 0
+    for call in calls:
+        with transaction.atomic():
+            # Only the scan that moves the call from pending records it.
+            moved = WhistleCall.objects.filter(
+                pk=call.pk, status=WhistleCall.Status.PENDING
+            ).update(status=WhistleCall.Status.MISSING)
+            if not moved:
+                continue
+            _record(
+                call.whistle.event,
+                None,
+                "check_in_missing",
+                department=call.department,
+                data={"whistle": call.whistle_id},
+            )
+        closed += 1
+    return closed
 
 
 # --- duplicates --------------------------------------------------------------------

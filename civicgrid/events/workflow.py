@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+from django.utils.translation import gettext_lazy as _
+
+# Timeline rows that are not steps of a loop (the state stays as it is): the report
+# itself, and what supervision and the whistle record against the event.
+RECORDS = {
+    "report": _("Reported"),
+    "whistle": _("Whistle blown"),
+    "check_in": _("Department checked in"),
+    "check_in_missing": _("Department did not check in"),
+    "supervise": _("Supervision order"),
+    "supervision_answer": _("Supervision order answered"),
+}
+# The records a citizen following a report does not see.
+INTERNAL_RECORDS = frozenset(RECORDS) - {"report"}
 
 # What an effect does is the engine's (services.py); which transitions use it is the
 # definition's.
@@ -162,6 +176,13 @@ class Definition:
 
     def label(self, state: str) -> str:
         return str(self.states.get(state, {}).get("label", state))
+
+    def step_label(self, name: str) -> str:
+        """The label of a timeline row: its transition's, or a record's."""
+        t = self.transitions.get(name)
+        if t is not None:
+            return t.label
+        return str(RECORDS.get(name, name))
 
     def available(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]

@@ -158,6 +158,16 @@ def test_same_key_with_another_body_is_refused(cast: Cast) -> None:
     assert (Event.objects.count(), EventAction.objects.count()) == before
 
 
+def test_another_caller_cannot_replay_a_key_to_read_the_first_event(
+    cast: Cast,
+) -> None:
+    """The same key and body from someone else: refused, not the first event back."""
+    assert post_json(client_for(cast.citizen), body(cast), key="k-3").status_code == 201
+    r = post_json(client_for(cast.grid_worker), body(cast), key="k-3")
+    assert r.status_code == 422 and "code" not in r.json()
+    assert Event.objects.filter(idempotency_key="k-3").count() == 1
+
+
 def test_a_point_outside_every_grid_is_refused_with_the_reason(cast: Cast) -> None:
     before = Event.objects.count()
     r = post_json(client_for(cast.citizen), body(cast, lon=121.45, lat=37.46))
@@ -535,7 +545,7 @@ def test_public_tracking_follows_the_loop(
         f"{PUBLIC}{event.code}/", {"token": answer["tracking_token"]}
     )
     assert progress.json()["state"] == "accepted"
-    assert [s["step"] for s in progress.json()["timeline"]] == ["report", "受理"]
+    assert [s["step"] for s in progress.json()["timeline"]] == ["上报", "受理"]
 
 
 def test_public_report_is_throttled(
