@@ -12,6 +12,12 @@ from civicgrid.events.views_staff import staff_required
 from civicgrid.web import dashboard_data as data
 
 LIVE_SECONDS = 15
+LIVE_RANGE = range(2, 301)  # a wall screen may ask ?live=N seconds
+
+
+def _live_seconds(request: HttpRequest) -> int:
+    value = request.GET.get("live", "")
+    return int(value) if value.isdigit() and int(value) in LIVE_RANGE else LIVE_SECONDS
 
 
 def _area(request: HttpRequest, code: str | None) -> data.Region:
@@ -33,7 +39,7 @@ def page(request: HttpRequest) -> HttpResponse:
             "area": area,
             "measure": measure if measure in data.MEASURES else "events",
             "figures": data.everything(request.user, area),
-            "live_seconds": LIVE_SECONDS,
+            "live_seconds": _live_seconds(request),
         },
     )
 
@@ -58,5 +64,5 @@ def live(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "web/dashboard_live.html",
-        {"live": counts, "area": area, "live_seconds": LIVE_SECONDS},
+        {"live": counts, "area": area, "live_seconds": _live_seconds(request)},
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots are the run's artifacts (CI keeps var/screenshots).
@@ -18,7 +19,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip(f"{CHROMIUM} not present", allow_module_level=True)
 try:
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 except ImportError:
     if os.environ.get("CI"):
         raise
@@ -27,8 +28,13 @@ except ImportError:
 from civicgrid.accounts import services as accounts  # noqa: E402
 from civicgrid.accounts.models import Role  # noqa: E402
 from civicgrid.conftest import PASSWORD  # noqa: E402
+from civicgrid.events import views_public  # noqa: E402
 from civicgrid.events.models import Event  # noqa: E402
-from civicgrid.events.services import workflow_install_shipped  # noqa: E402
+from civicgrid.events.services import (  # noqa: E402
+    event_report,
+    workflow_install_shipped,
+)
+from civicgrid.events.tests.conftest import Cast  # noqa: E402
 from civicgrid.regions.models import Grid, Region  # noqa: E402
 
 # A live server needs committed data, so each test here ends with a flush. The flush
@@ -50,11 +56,15 @@ def reinstall_workflows(django_db_blocker: Any) -> Iterator[None]:
         workflow_install_shipped()
 
 
+@pytest.fixture(autouse=True)
+def workflows(transactional_db: Any) -> None:
+    """Each test starts with the shipped workflows (the previous test's flush
+    removed them)."""
+    workflow_install_shipped()
+
+
 @pytest.fixture
-def browser_page(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Page, list[str]]]:
-    """A 1366×768 page and the console errors it collects."""
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is required in CI")
     # Playwright's sync API runs an event loop in this thread; the test's own ORM
@@ -66,16 +76,25 @@ def browser_page(
             executable_path=str(CHROMIUM),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on(
-            "console", lambda m: errors.append(m.text) if m.type == "error" else None
-        )
-        page.on("pageerror", lambda e: errors.append(str(e)))
         try:
-            yield page, errors
+            yield browser
         finally:
             browser.close()
+
+
+def watch(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A 1366×768 page and the console errors it collects."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    yield page, watch(page)
 
 
 def _click_map_at(page: Page, selector: str, lon: float, lat: float) -> None:
@@ -145,8 +164,7 @@ def test_a_citizen_reports_on_the_map_and_staff_see_it(
     page.screenshot(path=str(SCREENSHOTS / "civicgrid-staff-detail-1366.png"))
 
     # The accept form works in the browser too.
-    page.click("text=受理 >> nth=0")
-    page.click("form:has(input[value=accept]) button[type=submit]")
+    take_step(page, "accept")
     page.wait_for_selector("text=已受理待处置")
 
     page.set_viewport_size({"width": 390, "height": 844})
@@ -156,3 +174,242 @@ def test_a_citizen_reports_on_the_map_and_staff_see_it(
         path=str(SCREENSHOTS / "civicgrid-report-phone.png"), full_page=True
     )
     assert errors == []
+
+
+# --- the closed loop, the grid worker app and the dashboard -------------------------
+
+PNG_1PX = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00"
+    b"\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+OFFLINE_NOISE = (
+    "ERR_INTERNET_DISCONNECTED",
+    "ERR_CONNECTION_RESET",  # the answer the test loses on purpose
+    "Failed to fetch",
+)
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def signed_in_context(
+    browser: Browser, live_server: Any, user: Any, **options: Any
+) -> BrowserContext:
+    """A browser context with the user's session (force_login: the login page itself
+    is tested above, and its rules belong to the accounts app)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(
+        **{"viewport": {"width": 1366, "height": 768}, **options}
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context
+
+
+def take_step(page: Page, transition: str, fill: dict[str, str] | None = None) -> None:
+    """Open a step's form on the event page, fill it and send it."""
+    form = page.locator(f"form:has(input[name=transition][value={transition}])")
+    details = page.locator(f"details:has(input[name=transition][value={transition}])")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    for selector, value in (fill or {}).items():
+        field = form.locator(selector)
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_the_closed_loop_through_the_pages(
+    live_server: Any, browser: Browser, cast: Cast
+) -> None:
+    """A citizen reports and gets a code; the center dispatches; the department
+    signs for and handles; the grid worker verifies; the citizen rates."""
+    point = cast.grid.geometry.representative_point()
+    citizen = browser.new_page(viewport={"width": 390, "height": 844})
+    errors = watch(citizen)
+    citizen.goto(f"{live_server.url}/report/")
+    citizen.wait_for_selector("#ev-report-map.leaflet-container")
+    _click_map_at(citizen, "#ev-report-map", point.x, point.y)
+    citizen.fill("#id_title", "路灯不亮")
+    citizen.fill("#id_description", "小区北门路灯连续三晚不亮")
+    shot(citizen, "loop-1-citizen-report")
+    citizen.click("#ev-send")
+    citizen.wait_for_url(re.compile(r"/report/done/$"))
+    code = citizen.inner_text("#ev-code").strip()
+    token = citizen.inner_text("#ev-token").strip()
+    shot(citizen, "loop-2-citizen-code")
+    event = Event.objects.get(code=code)
+
+    steps = [
+        (cast.town, "accept", {}),
+        (
+            cast.town,
+            "dispatch",
+            {"select[name$=lead_department]": str(cast.urban_dept.pk)},
+        ),
+        (cast.urban, "sign_for", {}),
+        (cast.urban, "report_done", {"textarea[name$=result]": "已更换灯泡"}),
+        (cast.grid_worker, "verify", {}),
+    ]
+    for n, (user, transition, fill) in enumerate(steps, start=3):
+        context = signed_in_context(browser, live_server, user)
+        page = context.new_page()
+        errors += watch(page)
+        page.goto(f"{live_server.url}/workbench/")
+        page.wait_for_selector(f"text={code}")
+        shot(page, f"loop-{n}-{transition}-queue")
+        page.click(f"text={code} >> nth=0")
+        page.wait_for_selector("#ev-map.leaflet-container")
+        take_step(page, transition, fill)
+        page.wait_for_selector(".ev-msg")
+        shot(page, f"loop-{n}-{transition}-done")
+        context.close()
+    event.refresh_from_db()
+    assert event.state == "verified" and event.lead_department == cast.urban_dept
+
+    citizen.goto(f"{live_server.url}/report/track/?code={code}&token={token}")
+    citizen.wait_for_selector("text=评价处理结果")
+    assert citizen.locator("#ev-peace-link").count() == 1
+    shot(citizen, "loop-8-citizen-track")
+    if views_public.CITIZEN_RATING:
+        citizen.check("input[value=satisfied]")
+        citizen.click("#ev-rate-send")
+        citizen.wait_for_selector("#ev-rated")
+        shot(citizen, "loop-9-citizen-rated")
+        event.refresh_from_db()
+        assert event.rating == "satisfied" and event.state == "visited"
+    else:  # the engine does not take a tracking token yet: the page says so
+        assert citizen.locator("#ev-rate-phone").is_visible()
+    assert errors == []
+
+
+def test_the_grid_app_reports_offline_and_syncs_exactly_once(
+    live_server: Any, browser: Browser, cast: Cast
+) -> None:
+    point = cast.grid.geometry.representative_point()
+    context = signed_in_context(
+        browser,
+        live_server,
+        cast.grid_worker,
+        viewport={"width": 390, "height": 844},
+        geolocation={"longitude": point.x, "latitude": point.y},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(f"{live_server.url}/app/")
+    page.wait_for_selector("#app-map .leaflet-overlay-pane path")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    shot(page, "app-1-online")
+
+    context.set_offline(True)
+    page.wait_for_selector("#app-net.app-offline")
+    page.fill("#app-title", "井盖破损")
+    page.fill("#app-description", "人行道井盖破损，有行人绊倒风险")
+    page.click("#app-gps")
+    page.wait_for_function("document.getElementById('app-lon').value !== ''")
+    page.set_input_files(
+        "#app-photos", {"name": "well.png", "mimeType": "image/png", "buffer": PNG_1PX}
+    )
+    page.click("#app-send")
+    page.wait_for_selector("#app-outbox li[data-key]")
+    assert page.inner_text("#app-outbox-count") == "1"
+    shot(page, "app-2-offline-waiting")
+    assert not Event.objects.filter(title="井盖破损").exists()
+    key = page.get_attribute("#app-outbox li[data-key]", "data-key")
+
+    # Back online, the first answer is lost on the way (the server made the event):
+    # the report stays waiting and is sent again with the same key.
+    attempts: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        attempts.append(route.request.headers.get("idempotency-key", ""))
+        response = route.fetch()
+        if len(attempts) == 1:
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/events/", lose_first_answer)
+    context.set_offline(False)
+    page.wait_for_function(
+        "document.querySelectorAll('#app-outbox li[data-key]').length === 0 && document.querySelector('.app-sent-item')",
+        timeout=60_000,
+    )
+    shot(page, "app-3-synced")
+    assert attempts == [key, key]
+    made = Event.objects.filter(title="井盖破损")
+    assert made.count() == 1 and made[0].idempotency_key == key
+    assert made[0].source == "grid_worker" and made[0].grid_id == cast.grid.pk
+    assert made[0].attachments.count() == 1
+    page.reload()
+    page.wait_for_selector("#app-map .leaflet-container, #app-map.leaflet-container")
+    assert page.inner_text("#app-outbox-count") == "0"
+    assert Event.objects.filter(title="井盖破损").count() == 1
+    assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []
+    context.close()
+
+
+def test_the_dashboard_renders_its_map_with_data(
+    live_server: Any, browser: Browser, cast: Cast
+) -> None:
+    point = cast.grid.geometry.representative_point()
+    for title in ("噪音扰民", "垃圾清运不及时", "违章停车"):
+        event_report(
+            actor=None,
+            source="citizen_web",
+            title=title,
+            description=title,
+            lon=point.x,
+            lat=point.y,
+            matter=cast.small,
+        )
+    context = signed_in_context(
+        browser, live_server, cast.city, viewport={"width": 1920, "height": 1080}
+    )
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(f"{live_server.url}/dashboard/?live=2")
+    page.wait_for_selector("#db-map canvas")
+    value = page.evaluate(
+        "document.getElementById('db-map').chart.getOption().series[0].data"
+        ".find(d => d.name === '张店区').value"
+    )
+    assert value == 3
+    assert page.inner_text("#db-total") == "3"
+    shot(page, "dashboard-1-wall-1920")
+    page.select_option("#db-measure", "overdue")
+    assert "measure=overdue" in page.url
+    # Live counts follow without a reload (htmx polling).
+    event_report(
+        actor=None,
+        source="citizen_web",
+        title="新的事件",
+        description="新的事件",
+        lon=point.x,
+        lat=point.y,
+        matter=cast.small,
+    )
+    page.wait_for_function("document.getElementById('db-total').textContent === '4'")
+    # Drill down to the county: its towns.
+    page.evaluate("window.dashboardGo('370303000000')")
+    page.wait_for_function(
+        "document.getElementById('db-area').textContent === '张店区'"
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    shot(page, "dashboard-2-county-1366")
+    assert errors == []
+    context.close()

@@ -10,10 +10,10 @@
   el.leafletMap = map;  // for scripted checks (the browser test)
   var point = L.latLng(data.point[1], data.point[0]);
   var bounds = L.latLngBounds([point, point]);
-  if (data.grid) {
-    var grid = L.geoJSON(data.grid, { style: { color: "#b71c1c", weight: 2, fillOpacity: 0.08 } }).addTo(map);
-    bounds.extend(grid.getBounds());
-  }
-  L.circleMarker(point, { radius: 8, color: "#fff", weight: 2, fillColor: "#1565c0", fillOpacity: 1 }).addTo(map);
+  var grid = data.grid ? L.geoJSON(data.grid, { style: { color: "#b71c1c", weight: 2, fillOpacity: 0.08 } }) : null;
+  if (grid) { bounds.extend(grid.getBounds()); }
+  // The view first: vector layers added to a map without a view fail in Leaflet 1.9.
   map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
+  if (grid) { grid.addTo(map); }
+  L.circleMarker(point, { radius: 8, color: "#fff", weight: 2, fillColor: "#1565c0", fillOpacity: 1 }).addTo(map);
 })();

@@ -17,7 +17,7 @@
     outline = L.geoJSON(towns, {
       style: { color: "#888", weight: 1, fillColor: "#fff", fillOpacity: 0.6 },
       onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
-    }).addTo(map);
+    });
   }
   function show(latlng, zoom) {
     if (marker) { marker.setLatLng(latlng); } else {
@@ -28,7 +28,8 @@
     label.textContent = label.dataset.marked + " " + lon.value + ", " + lat.value;
     if (zoom) { map.setView(latlng, Math.max(map.getZoom(), zoom)); }
   }
-  if (outline) { map.fitBounds(outline.getBounds()); } else { map.setView([36.65, 118.05], 9); }
+  // The view before the outlines: Leaflet 1.9 fails on vectors added without one.
+  if (outline) { map.fitBounds(outline.getBounds()); outline.addTo(map); } else { map.setView([36.65, 118.05], 9); }
   if (lon.value && lat.value) { show(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), 14); }
   map.on("click", function (e) { show(e.latlng); });
   if (outline) { outline.on("click", function (e) { show(e.latlng); }); }

@@ -151,8 +151,10 @@
   // --- the map --------------------------------------------------------------------
   var map = L.map("app-map", { attributionControl: false });
   var grids = JSON.parse(document.getElementById("app-grids").textContent);
-  var layer = L.geoJSON(grids, { style: { color: "#b71c1c", weight: 2, fillOpacity: 0.08 } }).addTo(map);
+  var layer = L.geoJSON(grids, { style: { color: "#b71c1c", weight: 2, fillOpacity: 0.08 } });
+  // The view before the layer: Leaflet 1.9 fails on vectors added to a map without one.
   if (grids.features.length) { map.fitBounds(layer.getBounds()); } else { map.setView([36.8, 118.05], 11); }
+  layer.addTo(map);
   document.getElementById("app-map").leafletMap = map;
   var marker = null;
   function place(lat, lon, label) {

@@ -82,7 +82,7 @@
     var live = document.getElementById("db-live");
     if (live && live.dataset.area !== figures.area.code) {
       // Point the live counts at the new area and fetch them now.
-      htmx.ajax("GET", el.dataset.live.replace("CODE", figures.area.code), { target: "#db-live", swap: "outerHTML" });
+      htmx.ajax("GET", el.dataset.live.replace("CODE", figures.area.code) + "?live=" + el.dataset.seconds, { target: "#db-live", swap: "outerHTML" });
     }
     var url = new URL(location.href);
     url.searchParams.set("area", figures.area.code);
@@ -93,6 +93,7 @@
     fetch(el.dataset.api.replace("CODE", code), { credentials: "same-origin" })
       .then(function (r) { return r.json(); }).then(show);
   }
+  window.dashboardGo = go;
   map.on("click", function (p) {
     var props = (p.data || {}).props;
     if (props && props.drillable) { go(props.code); }
