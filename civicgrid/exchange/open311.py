@@ -2,11 +2,13 @@
 their attributes, request intake through ``event_report``, and the public view of
 requests and their updates (never the reporter's contact)."""
 
+import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -91,8 +93,35 @@ def client_rekey(*, actor: Any, client: Open311Client) -> str:
     return key
 
 
+DEFAULT_ATTRIBUTES = (
+    Path(__file__).resolve().parent / "data" / "default_attributes.json"
+)
+
+
+def attributes_load_default() -> int:
+    """The shipped questions of some default matters, by (matter, code); matters
+    that are not stored are skipped. Returns how many attributes were written."""
+    doc = json.loads(DEFAULT_ATTRIBUTES.read_text(encoding="utf-8"))
+    written = 0
+    with transaction.atomic():
+        for code, attributes in doc.items():
+            matter = Matter.objects.filter(code=code).first()
+            if code.startswith("_") or matter is None:
+                continue
+            for a in attributes:
+                ServiceAttribute.objects.update_or_create(
+                    matter=matter,
+                    code=a["code"],
+                    defaults={k: v for k, v in a.items() if k != "code"},
+                )
+                written += 1
+    return written
+
+
 def demo_key(name: str = "演示客户端") -> str:
-    """The demo's client: issued on the first load, given a fresh key afterwards."""
+    """The demo's client (issued on the first load, given a fresh key afterwards)
+    and the shipped service attributes."""
+    attributes_load_default()
     client = Open311Client.objects.filter(name=name).first()
     if client is None:
         return client_issue(actor=None, name=name)[1]
@@ -403,11 +432,21 @@ def _closed_q() -> Q:
     return q
 
 
+def private_matter_prefixes() -> list[str]:
+    """Matters never shown publicly: public-security clues (ZA…) and disputes
+    between people (JF…), by matter-code prefix."""
+    return list(getattr(settings, "OPEN311_PRIVATE_MATTERS", ["ZA", "JF"]))
+
+
 def visible_events(city: str = "") -> QuerySet[Event]:
-    """Events the public may see through Open311: citizen reports and Open311 ones."""
+    """Events the public may see through Open311: citizen reports and Open311 ones,
+    once classified, in a matter that is not private."""
     qs = Event.objects.filter(
-        Q(source__in=public_sources()) | Q(open311__isnull=False)
+        Q(source__in=public_sources()) | Q(open311__isnull=False),
+        matter__isnull=False,
     ).select_related("matter", "lead_department", "open311", "grid")
+    for prefix in private_matter_prefixes():
+        qs = qs.exclude(matter__code__startswith=prefix)
     return qs.filter(city_code=city) if city else qs
 
 

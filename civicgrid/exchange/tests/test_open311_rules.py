@@ -277,3 +277,64 @@ def test_updates_may_be_posted_only_by_the_sending_client(
     missing = client.post(f"{BASE}/servicerequestupdates.json", {"api_key": o311.key})
     assert missing.status_code == 400
     assert Event.objects.filter(code=code).exists()
+
+
+def test_private_matters_and_unclassified_reports_are_not_shown(
+    o311: O311, client: Client
+) -> None:
+    from civicgrid.events.models import Matter
+
+    clue = client.post(
+        f"{BASE}/requests.json",
+        {
+            "api_key": o311.key,
+            "service_code": "ZA01003",  # 涉黄涉赌涉毒线索: accepted, never listed
+            "lat": o311.lat,
+            "long": o311.lon,
+            "description": "某出租屋夜间有人聚赌",
+        },
+    )
+    assert clue.status_code == 201
+    code = clue.json()[0]["service_request_id"]
+    assert Matter.objects.get(code="ZA01003").code == "ZA01003"
+    unclassified, _ = event_report(
+        actor=None,
+        source=Source.CITIZEN_WEB,
+        title="有个情况想反映",
+        description="说不清楚属于哪类",
+        lon=o311.lon,
+        lat=o311.lat,
+    )
+    assert unclassified.matter is None
+    shown = {
+        r["service_request_id"] for r in client.get(f"{BASE}/requests.json").json()
+    }
+    updates = {
+        u["service_request_id"]
+        for u in client.get(f"{BASE}/servicerequestupdates.json").json()
+    }
+    for hidden in (code, unclassified.code):
+        assert hidden not in shown and hidden not in updates
+        assert client.get(f"{BASE}/requests/{hidden}.json").status_code == 404
+
+
+def test_the_demo_key_and_shipped_attributes(client: Client, o311: O311) -> None:
+    first = open311.demo_key()
+    second = open311.demo_key()  # a reload renews the key; the old one stops working
+    assert (
+        client.post(f"{BASE}/requests.json", good_form(o311, api_key=first)).status_code
+        == 403
+    )
+    definition = client.get(f"{BASE}/services/CG02003.json").json()
+    assert {a["datatype"] for a in definition["attributes"]} == {"string", "datetime"}
+    answer = client.post(
+        f"{BASE}/requests.json",
+        {
+            "api_key": second,
+            "service_code": "CG02003",
+            "lat": o311.lat,
+            "long": o311.lon,
+            "attribute[lamp_id]": "ZD-0123",
+        },
+    )
+    assert answer.status_code == 201, answer.content
