@@ -83,7 +83,9 @@ class AccountPolicyMiddleware:
             return self.get_response(request)
         if is_api(request):
             return JsonResponse(
-                {"detail": str(refusal.message), "code": refusal.code}, status=403
+                {"detail": str(refusal.message), "code": refusal.code},
+                status=403,
+                json_dumps_params={"ensure_ascii": False},
             )
         target = reverse(refusal.url_name)
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

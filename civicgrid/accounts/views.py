@@ -47,7 +47,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _qr_svg(url: str) -> str:
-    return str(segno.make(url, error="m").svg_inline(scale=4, omitsize=True))
+    return str(segno.make(url, error="m").svg_inline(scale=4))
 
 
 @never_cache
