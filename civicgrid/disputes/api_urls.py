@@ -32,6 +32,11 @@ urlpatterns = [
         name="dispute-case-subsidy",
     ),
     path(
+        "cases/<str:code>/attachments/",
+        api.CaseAttachments.as_view(),
+        name="dispute-case-attachments",
+    ),
+    path(
         "organisations/",
         api_registry.OrganisationList.as_view(),
         name="dispute-organisation-list",

@@ -1,11 +1,13 @@
 """Writes of the disputes domain outside the workflow steps: intake, the registry of
 organisations and mediators, recusal, leader ownership and consultations."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,8 +21,10 @@ from civicgrid.disputes import risk
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import (
     LEVEL_PREFIX,
+    Agreement,
     Case,
     CaseAction,
+    CaseAttachment,
     CaseCounter,
     CaseSource,
     CenterLevel,
@@ -414,3 +418,51 @@ def consultation_create(
             changes={"items": [None, len(items)]},
         )
     return c
+
+
+# --- attachments -------------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+SIGNATURES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+}
+ATTACHMENT_KINDS = ("evidence", "signed_copy")
+
+
+def case_attach(*, actor: Any, case: Case, content: bytes, kind: str) -> CaseAttachment:
+    """Attach evidence or the signed agreement (a PDF, JPEG or PNG, checked by its
+    bytes); a signed copy becomes the agreement's."""
+    if kind not in ATTACHMENT_KINDS:
+        raise DisputeError(_("Unknown attachment kind."), field="kind")
+    if not content or len(content) > MAX_ATTACHMENT_BYTES:
+        raise DisputeError(_("The file is empty or larger than 10 MB."), field="file")
+    found = next((v for sig, v in SIGNATURES.items() if content.startswith(sig)), None)
+    if found is None:
+        raise DisputeError(_("Only PDF, JPEG or PNG files are accepted."), field="file")
+    agreement = Agreement.objects.filter(case=case).first()
+    if kind == "signed_copy" and agreement is None:
+        raise DisputeError(_("The case has no agreement yet."), field="kind")
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        name = f"{case.code}-{digest[:16]}.{found[1]}"
+        att = CaseAttachment(
+            case=case,
+            kind=kind,
+            content_type=found[0],
+            size=len(content),
+            sha256=digest,
+        )
+        att.file.save(name, ContentFile(content), save=False)
+        att.save()
+        if agreement is not None and kind == "signed_copy":
+            agreement.signed_copy = att.file.name
+            agreement.save(update_fields=["signed_copy"])
+        audit_record(
+            actor=actor,
+            action="disputes.case.attach",
+            obj=case,
+            changes={"attachment": [None, att.pk], "kind": [None, kind]},
+        )
+    return att

@@ -215,3 +215,58 @@ def test_registry_lists_are_scoped(cast: Any) -> None:
         for m in client_of(cast.town).get(f"{API}mediators/").json()["results"]
     }
     assert pool == {"王调解", "赵医生"}
+
+
+def test_attachments_checked_by_their_bytes(
+    cast: Any, settings: Any, tmp_path: Any
+) -> None:
+    """Evidence and the signed agreement are PDF, JPEG or PNG by their bytes; a
+    signed copy needs an agreement and becomes the agreement's."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    town, mediator = client_of(cast.town), client_of(cast.mediator_user)
+    code = town.post(
+        f"{API}cases/", {**INTAKE, "parties": parties()}, format="json"
+    ).json()["code"]
+    url = f"{API}cases/{code}/attachments/"
+    pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\n"
+    fake = SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf")
+    r = town.post(url, {"file": fake}, format="multipart")
+    assert r.status_code == 400 and r.json()["field"] == "file"
+    r = town.post(
+        url,
+        {"file": SimpleUploadedFile("a.pdf", pdf), "kind": "signed_copy"},
+        format="multipart",
+    )
+    assert r.status_code == 400 and r.json()["field"] == "kind"
+    assert (
+        mediator.post(
+            url, {"file": SimpleUploadedFile("a.pdf", pdf)}, format="multipart"
+        ).status_code
+        == 404
+    )
+    r = town.post(url, {"file": SimpleUploadedFile("a.pdf", pdf)}, format="multipart")
+    assert r.status_code == 201
+    step(town, code, "divert", channel="peoples_mediation")
+    step(town, code, "assign", mediator=cast.mediator.pk)
+    step(
+        mediator,
+        code,
+        "record_session",
+        held_at=timezone.now().isoformat(),
+        place="x",
+        participants="x",
+        minutes="x",
+    )
+    today = timezone.localdate().isoformat()
+    step(mediator, code, "agree", terms="x", signed_on=today, perform_by=today)
+    r = mediator.post(
+        url,
+        {"file": SimpleUploadedFile("s.pdf", pdf), "kind": "signed_copy"},
+        format="multipart",
+    )
+    assert r.status_code == 201
+    detail = town.get(f"{API}cases/{code}/").json()
+    assert detail["agreement"]["signed_copy"] is True
+    assert [a["kind"] for a in detail["attachments"]] == ["evidence", "signed_copy"]
