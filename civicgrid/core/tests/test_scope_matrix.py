@@ -538,59 +538,6 @@ def check_dispute_proposal(key: str) -> Check:
 
 
 def check_dispute_refused(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """An empty recusal, leader or subsidy request is refused; nothing written."""
-    from civicgrid.disputes.models import Case as DisputeCase
-    from civicgrid.disputes.models import Recusal, Subsidy
-
-    assert body and not Recusal.objects.exists() and not Subsidy.objects.exists()
-    assert not DisputeCase.objects.exclude(leader=None).exists()
-
-
-def check_dispute_rows(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """Registry rows of the scope or of an area above it."""
-    for row in page(body):
-        code = row["region_code"]
-        assert within(scope, code) or ancestor_of_scope(scope, code), row
-
-
-def check_dispute_stats(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """Figures over the caller's cases only."""
-    sees_a = caller in {"town_a", "county", "grid_worker", "city", "superuser"}
-    assert body["cases"] == (1 if sees_a else 0), body
-
-
-def check_dispute_ledger(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """An Excel workbook (a zip file)."""
-    assert body[:2] == b"PK"
-
-
-def check_disputes(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """Dispute cases of the scope only (a grid worker: its village's and town's);
-    department staff see none; parties' phones never show."""
-    codes = {c["code"] for c in page(body)}
-    sees_a = caller in {"town_a", "county", "grid_worker", "city", "superuser"}
-    assert (refs.case_a in codes) == sees_a, codes
-    for item in page(body):
-        code = item["region_code"]
-        assert within(scope, code) or ancestor_of_scope(scope, code), item
-
-
-def check_dispute(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """The case with its masked parties and its timeline."""
-    assert body["code"] == refs.case_a
-    assert body["parties"][0]["phone"] == "138****5678"
-    assert [a["transition"] for a in body["timeline"]] == ["register"]
-
-
-def check_dispute_proposal(key: str) -> Check:
-    def check(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-        """A proposal for the case (no organisation or mediator exists here)."""
-        assert key in body
-
-    return check
-
-
-def check_dispute_refused(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
     """An empty or bad request (recusal, leader, subsidy, attachment) is refused;
     nothing is written."""
     from civicgrid.disputes.models import Case as DisputeCase
@@ -867,69 +814,6 @@ CASES: dict[str, Case] = {
         check_dispute_ledger,
         raw=True,
     ),
-    # disputes (civicgrid.disputes.api_urls)
-    "disputes": Case("dispute-case-list", f"disputes/cases/?{L}", check_disputes),
-    "dispute_a": Case("dispute-case-detail", "disputes/cases/{case_a}/", check_dispute),
-    "dispute_a_stale_step": Case(
-        "dispute-case-step",
-        "disputes/cases/{case_a}/steps/",
-        check_stale_action,
-        method="act",
-    ),
-    "dispute_diversion": Case(
-        "dispute-case-diversion",
-        "disputes/cases/{case_a}/diversion/",
-        check_dispute_proposal("channel"),
-    ),
-    "dispute_experts": Case(
-        "dispute-case-experts",
-        "disputes/cases/{case_a}/experts/",
-        check_dispute_proposal("suggested"),
-    ),
-    "dispute_recusal": Case(
-        "dispute-case-recusal",
-        "disputes/cases/{case_a}/recusals/",
-        check_dispute_refused,
-        method="empty",
-    ),
-    "dispute_leader": Case(
-        "dispute-case-leader",
-        "disputes/cases/{case_a}/leader/",
-        check_dispute_refused,
-        method="empty",
-    ),
-    "dispute_subsidy": Case(
-        "dispute-case-subsidy",
-        "disputes/cases/{case_a}/subsidy/",
-        check_dispute_refused,
-        method="empty",
-    ),
-    "dispute_organisations": Case(
-        "dispute-organisation-list",
-        f"disputes/organisations/?{L}",
-        check_dispute_rows,
-    ),
-    "dispute_mediators": Case(
-        "dispute-mediator-list", f"disputes/mediators/?{L}", check_dispute_rows
-    ),
-    "dispute_consultations": Case(
-        "dispute-consultation-list",
-        f"disputes/consultations/?{L}",
-        check_dispute_rows,
-    ),
-    "dispute_consultation_empty": Case(
-        "dispute-consultation-list",
-        "disputes/consultations/",
-        check_dispute_refused,
-        method="empty",
-    ),
-    "dispute_stats": Case("dispute-stats", "disputes/stats/", check_dispute_stats),
-    "dispute_ledger": Case(
-        "dispute-subsidy-ledger",
-        "disputes/subsidies/ledger/",
-        check_dispute_ledger,
-        raw=True,
-    ),
 }
 
 # The expected status of every case for every caller. Anonymous callers get 403,
@@ -1000,20 +884,6 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_leader":         (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_subsidy":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_attachment":     (403,  403,  400,  404,  400,  404,  403,  400,  400),
-    "dispute_organisations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
-    "dispute_mediators":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
-    "dispute_consultations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
-    "dispute_consultation_empty": (403, 403, 400, 400, 400, 403, 403, 400, 400),
-    "dispute_stats":          (403,  403,  200,  200,  200,  200,  200,  200,  200),
-    "dispute_ledger":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
-    "disputes":               (403,  403,  200,  200,  200,  200,  200,  200,  200),
-    "dispute_a":              (403,  403,  200,  404,  200,  404,  200,  200,  200),
-    "dispute_a_stale_step":   (403,  403,  409,  404,  409,  404,  409,  409,  409),
-    "dispute_diversion":      (403,  403,  200,  404,  200,  403,  403,  200,  200),
-    "dispute_experts":        (403,  403,  200,  404,  200,  403,  403,  200,  200),
-    "dispute_recusal":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
-    "dispute_leader":         (403,  403,  400,  404,  400,  403,  403,  400,  400),
-    "dispute_subsidy":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_organisations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_mediators":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_consultations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
