@@ -1,16 +1,18 @@
 """REST API of the dispute registry and reports: mediation organisations, the expert
 pool, bi-weekly consultations, statistics and the subsidy ledger."""
 
+import re
 from typing import Any
 
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +29,8 @@ from civicgrid.disputes.models import (
     Subsidy,
 )
 from civicgrid.regions.models import Region
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _serving(prefixes: list[str]) -> Q:
@@ -223,10 +227,18 @@ class StatsView(APIView):
             selectors.cases_visible(request.user), request.query_params
         )
         p = request.query_params
-        if p.get("created_after"):
-            qs = qs.filter(created_at__date__gte=p["created_after"][:10])
-        if p.get("created_before"):
-            qs = qs.filter(created_at__date__lte=p["created_before"][:10])
+        for param, lookup in (
+            ("created_after", "created_at__date__gte"),
+            ("created_before", "created_at__date__lte"),
+        ):
+            if p.get(param):
+                try:
+                    day = parse_date(p[param]) if _DATE.match(p[param]) else None
+                except ValueError:  # well-formed but not a day (2026-02-30)
+                    day = None
+                if day is None:
+                    raise ValidationError({param: _("Use YYYY-MM-DD.")})
+                qs = qs.filter(**{lookup: day})
         digits = p.get("area_digits", "6")
         area = int(digits) if digits in ("4", "6", "9", "12") else 6
         return Response(selectors.case_stats(qs, area_digits=area))

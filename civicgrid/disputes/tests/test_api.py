@@ -270,3 +270,12 @@ def test_attachments_checked_by_their_bytes(
     detail = town.get(f"{API}cases/{code}/").json()
     assert detail["agreement"]["signed_copy"] is True
     assert [a["kind"] for a in detail["attachments"]] == ["evidence", "signed_copy"]
+
+
+def test_stats_refuse_bad_dates(cast: Any) -> None:
+    """A date filter that is not a day is a 400 with its reason, not a 500."""
+    town = client_of(cast.town)
+    for bad in ("yesterday", "2026-02-30"):
+        r = town.get(f"{API}stats/", {"created_after": bad})
+        assert r.status_code == 400 and "created_after" in r.json()
+    assert town.get(f"{API}stats/", {"created_before": "2026-12-31"}).status_code == 200
