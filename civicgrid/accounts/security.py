@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 
 from civicgrid.accounts.passwords import password_expired
-from civicgrid.accounts.permissions import ADMIN_ROLES, UNMASK
+from civicgrid.accounts.permissions import ADMIN_ROLES, UNMASK, role_permissions
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,13 @@ def requires_otp(user: Any) -> bool:
     superusers sign in with a second factor (when CIVICGRID_OTP_REQUIRED is on)."""
     if not settings.CIVICGRID_OTP_REQUIRED or not user.is_authenticated:
         return False
-    return bool(user.is_superuser or user.has_perm(UNMASK) or user.roles & ADMIN_ROLES)
+    # From the roles directly (the one source of rights): no permission queries on
+    # every request, and ``user.roles`` is cached for the view that follows.
+    return bool(
+        user.is_superuser
+        or user.roles & ADMIN_ROLES
+        or UNMASK in role_permissions(user.roles)
+    )
 
 
 def is_verified(user: Any) -> bool:
