@@ -47,6 +47,18 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def _clean(value: Any) -> Any:
+    """NUL characters (which PostgreSQL text and jsonb refuse) become U+FFFD: a
+    refused request with a crafted path must still leave its audit row."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
 def lock_chain() -> None:
     """Take the chain-head lock until the surrounding transaction ends."""
     if connection.vendor == "postgresql":
@@ -81,14 +93,15 @@ def audit_record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     label = actor.get_username() if is_user else (actor_label or "system")
     # What the JSON column gives back is what the hash must cover.
-    payload = json.loads(json.dumps(dict(changes or {}), cls=DjangoJSONEncoder))
+    payload = _clean(json.loads(json.dumps(dict(changes or {}), cls=DjangoJSONEncoder)))
+    label, object_type, object_id = _clean([label, object_type, object_id])
     with transaction.atomic():
         lock_chain()
         record = AuditRecord(
             at=timezone.now(),
             actor=actor if is_user else None,
             actor_label=label[:150],
-            action=action,
+            action=_clean(action),
             object_type=object_type[:80],
             object_id=object_id[:80],
             region_code=region_code,

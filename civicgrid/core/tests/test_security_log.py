@@ -108,3 +108,11 @@ def test_admin_edits_are_logged(callers: Any) -> None:
         "auth.group",
         "7",
     )
+
+
+def test_a_refusal_with_a_nul_in_the_path_is_logged_not_a_500(callers: Any) -> None:
+    """PostgreSQL refuses NUL in text: found by the fuzzer as 500s for anonymous."""
+    r = callers["anonymous"].client.get("/api/v1/events/a\x00b/")
+    assert r.status_code in (401, 403)
+    rec = latest("access.denied")
+    assert rec.object_id == "/api/v1/events/a\ufffdb/"
