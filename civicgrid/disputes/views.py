@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from civicgrid.core.personal import PersonalKind, mask
-from civicgrid.disputes import engine, matching, selectors, services
+from civicgrid.disputes import engine, matching, selectors, services, subsidies
 from civicgrid.disputes.errors import DisputeError, NotPermitted, StaleVersion
 from civicgrid.disputes.models import (
     Case,
@@ -210,8 +210,14 @@ def _detail(
     is_center = request.user.is_superuser or bool(  # type: ignore[union-attr]
         request.user.roles & {"center_staff", "leader"}  # type: ignore[union-attr]
     )
+    roles = request.user.roles  # type: ignore[union-attr]
     context = {
         "case": case,
+        "can_own": "leader" in roles and case.leader_id != request.user.pk,
+        "can_subsidise": is_center
+        and case.verified_at is not None
+        and not hasattr(case, "subsidy"),
+        "grades": subsidies.grades_for(case.city_code) if is_center else [],
         "state_label": definition.label(case.state),
         "parties": [
             {
@@ -289,4 +295,39 @@ def case_step(request: HttpRequest, code: str) -> HttpResponse:
     except (DisputeError, NotPermitted) as exc:
         return _detail(request, case, bound=form, error=str(exc))
     messages.success(request, _("Done: %(step)s.") % {"step": t.label})
+    return redirect("disputes:detail", code=case.code)
+
+
+@staff_required
+@require_POST
+def case_own(request: HttpRequest, code: str) -> HttpResponse:
+    """The signed-in leader takes ownership of the case (领导包案)."""
+    case = _case(request, code)
+    try:
+        services.case_assign_leader(actor=request.user, case=case, leader=request.user)  # type: ignore[arg-type]
+    except DisputeError as exc:
+        return _detail(request, case, error=str(exc))
+    messages.success(request, _("You own this case now."))
+    return redirect("disputes:detail", code=case.code)
+
+
+@staff_required
+@require_POST
+def case_subsidise(request: HttpRequest, code: str) -> HttpResponse:
+    """Grant the case's subsidy (centers and leaders)."""
+    case = _case(request, code)
+    user = request.user
+    if not (user.is_superuser or user.roles & {"center_staff", "leader"}):  # type: ignore[union-attr]
+        return _detail(request, case, error=_("Your role may not do this."))
+    try:
+        subsidies.subsidy_grant(
+            actor=user,
+            case=case,
+            amount=request.POST.get("amount", ""),
+            grade=request.POST.get("grade", ""),
+            major_decision=request.POST.get("major_decision", ""),
+        )
+    except DisputeError as exc:
+        return _detail(request, case, error=str(exc))
+    messages.success(request, _("Subsidy granted."))
     return redirect("disputes:detail", code=case.code)

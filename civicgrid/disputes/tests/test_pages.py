@@ -90,6 +90,18 @@ def test_pages_walk_a_case(cast: Any) -> None:
     assert post_step(leader, case, "verify").status_code == 302
     case.refresh_from_db()
     assert case.state == "verified"
+    # the leader takes the case; the center grants the subsidy within its grade
+    assert leader.post(f"/disputes/{case.code}/own/").status_code == 302
+    r = town.post(
+        f"/disputes/{case.code}/subsidy/", {"grade": "simple", "amount": "900"}
+    )
+    assert r.status_code == 400 and "600.00" in r.content.decode()
+    r = town.post(
+        f"/disputes/{case.code}/subsidy/", {"grade": "simple", "amount": "600"}
+    )
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.leader == cast.leader and case.subsidy.amount == 600
     listing = leader.get("/disputes/").content.decode()
     assert case.code in listing and "已核验" in listing
     # another town's center does not reach the case
