@@ -64,6 +64,11 @@ def log(msg: str = "") -> None:
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM of its own address space; not
+    ru_maxrss, which a child started by vfork/exec inherits from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -479,7 +484,7 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         type=Path,
-        help="a data directory kept between runs (data, SQLite set-up, profiles)",
+        help="a data directory kept between runs (SQLite set-up, profiles)",
     )
     parser.add_argument("--phases", default="setup,month,backfill")
     parser.add_argument("--profile", action="store_true")
@@ -500,13 +505,7 @@ def main() -> None:
 
         django.setup()
         log("== data and yardstick")
-        prepared = data_dir / "prepared.json"
-        if prepared.exists():
-            report["data"] = json.loads(prepared.read_text())
-            log(f"  kept from {prepared}")
-        else:
-            report["data"] = prepare(data_dir)
-            prepared.write_text(json.dumps(report["data"]))
+        report["data"] = prepare(data_dir)  # the same every time (fixed seed)
         report["backends"] = {}
         if args.only in (None, "sqlite"):
             log("== SQLite")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -447,10 +448,12 @@ def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
             new.append(rect)
             notices.append(notice)
     Rectification.objects.bulk_create(new, batch_size=2000)
-    Rectification.objects.bulk_update(
-        raised,
-        ["last_listed_month", "months_listed", "escalation_level"],
-        batch_size=1000,
-    )
+    ids = [r.pk for r in raised]  # each one month more and one level up
+    for start in range(0, len(ids), 900):
+        Rectification.objects.filter(pk__in=ids[start : start + 900]).update(
+            last_listed_month=run.month,
+            months_listed=F("months_listed") + 1,
+            escalation_level=F("escalation_level") + 1,
+        )
     notices_send(notices)
     return [r.region_code for r in new], [r.region_code for r in raised]
