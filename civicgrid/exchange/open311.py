@@ -300,6 +300,7 @@ class Submission:
     phone: str = ""
     jurisdiction: str = ""
     idempotency_key: str = ""
+    city: str = ""  # the city named by jurisdiction_id: the place must be in it
 
 
 def request_create(*, client: Open311Client, sub: Submission) -> Open311Request:
@@ -340,7 +341,11 @@ def request_create(*, client: Open311Client, sub: Submission) -> Open311Request:
             changes={"client": [None, client.name], "matter": [None, sub.matter.code]},
         )
         if sub.lat is not None and sub.long is not None:
-            _open_event(req, idempotency_key=sub.idempotency_key)
+            event = _open_event(req, idempotency_key=sub.idempotency_key)
+            if sub.city and event.city_code != sub.city:
+                raise Open311Error(
+                    400, _("the place is outside jurisdiction %(j)s") % {"j": sub.city}
+                )
     return req
 
 

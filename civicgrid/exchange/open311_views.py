@@ -112,7 +112,7 @@ def _float(value: str, name: str) -> float | None:
 
 
 def _post_request(
-    request: HttpRequest, fmt: str, params: dict[str, str]
+    request: HttpRequest, fmt: str, params: dict[str, str], city: str
 ) -> HttpResponse:
     client = open311.client_for_key(params.get("api_key"))
     if not params.get("service_code"):
@@ -145,6 +145,7 @@ def _post_request(
         last_name=params.get("last_name", "")[:50],
         phone=params.get("phone", "")[:30],
         jurisdiction=params.get("jurisdiction_id", "")[:50],
+        city=city,
         idempotency_key=(request.headers.get("Idempotency-Key") or "")[:80],
     )
     req = open311.request_create_once(client=client, sub=sub)
@@ -161,7 +162,7 @@ def requests(
     request: HttpRequest, fmt: str, params: dict[str, str], city: str
 ) -> HttpResponse:
     if request.method == "POST":
-        return _post_request(request, fmt, params)
+        return _post_request(request, fmt, params, city)
     events = open311.requests_search(params, city)
     return respond(fmt, "service_requests", [open311.request_out(e) for e in events])
 

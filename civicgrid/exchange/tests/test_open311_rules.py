@@ -338,3 +338,20 @@ def test_the_demo_key_and_shipped_attributes(client: Client, o311: O311) -> None
         },
     )
     assert answer.status_code == 201, answer.content
+
+
+def test_a_city_jurisdiction_refuses_places_of_another_city(
+    o311: O311, client: Client
+) -> None:
+    elsewhere = client.post(
+        f"{BASE}/requests.json", good_form(o311, jurisdiction_id="3701")
+    )
+    assert elsewhere.status_code == 400
+    assert errors(elsewhere) == [
+        said("the place is outside jurisdiction %(j)s", j="3701")
+    ]
+    assert not Event.objects.exists()
+    inside = client.post(
+        f"{BASE}/requests.json", good_form(o311, jurisdiction_id="3703")
+    )
+    assert inside.status_code == 201
