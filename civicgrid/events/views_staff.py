@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -93,26 +93,12 @@ def available_steps(user: Any, event: Event) -> list[workflow.Transition]:
 
 def mine_ids(user: Any, qs: QuerySet[Event]) -> list[int]:
     """The open events of ``qs`` on which the user may take a step now."""
-    open_events = qs.filter(closed_at__isnull=True)
-    roles = set(getattr(user, "roles", set())) | {"reporter"}
-    wanted = Q(pk__in=[])
-    for wf in WorkflowDefinition.objects.filter(
-        pk__in=open_events.values("workflow_id")
-    ):
-        definition = workflow.parse(wf.definition)
-        states = {
-            s
-            for t in definition.transitions.values()
-            if user.is_superuser or t.roles & roles
-            for s in t.sources
-        }
-        wanted |= Q(workflow_id=wf.pk, state__in=states)
-    candidates = (
-        open_events.filter(wanted)
-        .select_related("workflow", "matter")
-        .order_by("deadline_at", "id")[:MINE_LIMIT]
+    workflows = list(qs.values_list("workflow_id", flat=True).distinct())
+    return list(
+        qs.filter(queues.mine_q(user, workflows))
+        .order_by("deadline_at", "id")
+        .values_list("pk", flat=True)[:MINE_LIMIT]
     )
-    return [e.pk for e in candidates if available_steps(user, e)]
 
 
 def deadline_status(event: Event, now: datetime | None = None) -> str:
@@ -156,15 +142,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     filtered = selectors.events_filtered(visible, form.params())
     now = timezone.now()
-    mine: list[int] | None = None
-
-    def mine_lazy() -> list[int]:
-        nonlocal mine
-        if mine is None:
-            mine = mine_ids(user, filtered)
-        return mine
-
-    by_tab = queues.event_tabs(user, filtered, mine_lazy, now)
+    workflow_ids = [wf.pk for wf in definitions]
+    by_tab = queues.event_tabs(user, filtered, workflow_ids, now)
     names = queues.tabs_for(user)
     tab = request.GET.get("tab", "")
     if tab not in names:
@@ -175,8 +154,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     for key in names:
         if key == "disputes":
             count = disputes.count if disputes else None
-        elif key == "mine":
-            count = len(mine_lazy())
         else:
             count = by_tab[key].count()
         tabs.append({"key": key, "label": labels[key], "count": count})

@@ -150,3 +150,53 @@ def test_list_queries_do_not_grow_with_the_page_size(
         assert len(response.context["events"]) == min(int(size), 25)
         used[size] = len(ctx.captured_queries)
     assert used["100"] <= used["20"], used
+
+
+def test_the_to_handle_queue_agrees_with_the_engine(
+    cast: Cast, report: Callable[..., Event]
+) -> None:
+    """The SQL of "to handle" offers exactly the events on which the workbench
+    (the engine's permission check) offers a step, for every kind of user."""
+    from civicgrid.events.selectors import events_visible
+    from civicgrid.events.views_staff import available_steps, mine_ids
+
+    report(title="新报告")
+    accepted = report(title="已受理")
+    event_act(actor=cast.town, event_id=accepted.pk, transition="accept", version=1)
+    signed = dispatched(cast, report, "已签收")
+    event_act(
+        actor=cast.urban,
+        event_id=signed.pk,
+        transition="sign_for",
+        version=signed.version,
+    )
+    dispatched(cast, report, "待签收")
+    small = report(title="网格内办结")
+    small = event_act(
+        actor=cast.town, event_id=small.pk, transition="accept", version=1
+    )
+    event_act(
+        actor=cast.grid_worker,
+        event_id=small.pk,
+        transition="handle_in_grid",
+        version=small.version,
+        data={"result": "已处理"},
+    )
+    users = [
+        cast.town,
+        cast.county,
+        cast.city,
+        cast.grid_worker,
+        cast.urban,
+        cast.market,
+        cast.citizen,
+    ]
+    for user in users:
+        user = User.objects.get(pk=user.pk)
+        visible = events_visible(user)
+        expected = {
+            e.pk
+            for e in visible.filter(closed_at__isnull=True)
+            if available_steps(user, e)
+        }
+        assert set(mine_ids(user, visible)) == expected, user.username
