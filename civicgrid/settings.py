@@ -222,6 +222,7 @@ STATICFILES_DIRS = [
         NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
     ),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
 
 LOGIN_URL = "/admin/login/"
