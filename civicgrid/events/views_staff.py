@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -159,9 +159,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         tabs.append({"key": key, "label": labels[key], "count": count})
     order = ("-created_at", "-id") if tab == "all" else ("deadline_at", "-id")
     rows = (
-        by_tab[tab]
-        .select_related("matter", "workflow", "lead_department")
-        .order_by(*order)
+        by_tab[tab].select_related("matter", "lead_department").order_by(*order)
         if tab in by_tab
         else Event.objects.none()
     )
@@ -170,11 +168,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     size = request.GET.get("size", "")
     page_size = size if size in PAGE_SIZES else str(PAGE_SIZE)
     page = Paginator(rows, int(page_size)).get_page(request.GET.get("page"))
+    detail_base = reverse("workbench:detail", args=["CODE"]).removesuffix("CODE/")
     events = [
         {
             "event": e,
             "state_label": engine.definition_of(e).label(e.state),
             "deadline_status": deadline_status(e, now),
+            "url": f"{detail_base}{e.code}/",
         }
         for e in page
     ]

@@ -64,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "deadline_status": deadline_status(e),
         }
         for e in Event.objects.filter(pk__in=ids)
-        .select_related("matter", "workflow")
+        .select_related("matter")
         .order_by("deadline_at", "id")
     ]
     return render(

@@ -19,7 +19,13 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip(f"{CHROMIUM} not present", allow_module_level=True)
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        Page,
+        expect,
+        sync_playwright,
+    )
 except ImportError:
     if os.environ.get("CI"):
         raise
@@ -320,7 +326,9 @@ def test_the_grid_app_reports_offline_and_syncs_exactly_once(
     page.fill("#app-title", "井盖破损")
     page.fill("#app-description", "人行道井盖破损，有行人绊倒风险")
     page.click("#app-gps")
-    page.wait_for_function("document.getElementById('app-lon').value !== ''")
+    # (expect polls with locators: wait_for_function would need eval, which the
+    # pages' Content Security Policy forbids)
+    expect(page.locator("#app-lon")).not_to_have_value("")
     page.set_input_files(
         "#app-photos", {"name": "well.png", "mimeType": "image/png", "buffer": PNG_1PX}
     )
@@ -345,10 +353,8 @@ def test_the_grid_app_reports_offline_and_syncs_exactly_once(
 
     page.route("**/api/v1/events/", lose_first_answer)
     context.set_offline(False)
-    page.wait_for_function(
-        "document.querySelectorAll('#app-outbox li[data-key]').length === 0 && document.querySelector('.app-sent-item')",
-        timeout=60_000,
-    )
+    page.wait_for_selector(".app-sent-item", timeout=60_000)
+    expect(page.locator("#app-outbox li[data-key]")).to_have_count(0)
     shot(page, "app-3-synced")
     assert attempts == [key, key]
     made = Event.objects.filter(title="井盖破损")
@@ -403,12 +409,10 @@ def test_the_dashboard_renders_its_map_with_data(
         lat=point.y,
         matter=cast.small,
     )
-    page.wait_for_function("document.getElementById('db-total').textContent === '4'")
+    expect(page.locator("#db-total")).to_have_text("4", timeout=20_000)
     # Drill down to the county: its towns.
     page.evaluate("window.dashboardGo('370303000000')")
-    page.wait_for_function(
-        "document.getElementById('db-area').textContent === '张店区'"
-    )
+    expect(page.locator("#db-area")).to_have_text("张店区")
     page.set_viewport_size({"width": 1366, "height": 768})
     shot(page, "dashboard-2-county-1366")
     assert errors == []
