@@ -59,7 +59,7 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "django": django.get_version(),
-        "database": f"{connection.vendor} {connection.Database.__name__}",
+        "database": f"{connection.vendor} (fsync as configured by the server)",
     }
 
 
