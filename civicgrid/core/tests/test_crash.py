@@ -96,9 +96,10 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = (
             [
-                str(Path(sys.executable).with_name("gunicorn")),
+                str(gunicorn),
                 "civicgrid.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{self.port}",
@@ -108,7 +109,18 @@ class Server:
                 "4",
                 "--timeout",
                 "60",
-            ],
+            ]
+            if gunicorn.exists()  # the dev extra pins it
+            else [
+                sys.executable,
+                str(BASE / "manage.py"),
+                "runserver",
+                "--noreload",
+                f"127.0.0.1:{self.port}",
+            ]
+        )
+        self.proc = subprocess.Popen(
+            command,
             cwd=BASE,
             env=self.env,
             stdout=subprocess.DEVNULL,
