@@ -161,6 +161,7 @@ def measure(runs: int) -> list[dict[str, Any]]:
                 "p50_ms": round(statistics.median(times), 1),
                 "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
                 "max_ms": round(times[-1], 1),
+                "html": bool(html),
                 "body_bytes": len(body),
                 "asset_bytes": assets,
                 "assets": urls,
@@ -208,7 +209,8 @@ def main() -> None:
         log(f"demo loaded in {out['setup_s']} s, {out['events']} events")
         out["database"] = "SQLite (temporary file)"
         out["pages"] = measure(args.runs)
-    worst = max(r["p95_ms"] for r in out["pages"])
+    # The goal is on HTML pages; downloads and JSON/fragments are reported too.
+    worst = max(r["p95_ms"] for r in out["pages"] if r["html"])
     heaviest = max(r["asset_bytes"] for r in out["pages"])
     out["summary"] = {
         "worst_p95_ms": worst,
@@ -231,7 +233,7 @@ def main() -> None:
             f"{r['asset_bytes'] / 1024:7.1f} KiB"
             for r in out["pages"]
         ),
-        f"worst p95 {worst} ms (goal < {GOAL_P95_MS:.0f}); heaviest assets "
+        f"worst HTML page p95 {worst} ms (goal < {GOAL_P95_MS:.0f}); heaviest assets "
         f"{heaviest / 1e6:.2f} MB (goal <= 1.5 MB)",
     ]
     (RESULTS_DIR / "pages-latest.txt").write_text("\n".join(lines) + "\n")
