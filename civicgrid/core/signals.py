@@ -57,7 +57,9 @@ def _admin_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) 
         actor=instance.user,
         action=ADMIN_ACTIONS.get(instance.action_flag, "admin.other"),
         object_type=f"{ct.app_label}.{ct.model}" if ct else "",
-        object_id=instance.object_id or "",
+        # LogEntry.object_id comes back as the saved object's pk (an int) on the
+        # instance the admin just created.
+        object_id=str(instance.object_id or ""),
         changes={"message": instance.get_change_message()},
     )
 
