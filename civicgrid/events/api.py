@@ -233,14 +233,15 @@ def report(request: Request, *, public: bool) -> Response:
         )
     except (EventError, IdempotencyConflict) as exc:
         return _error_response(exc)
-    body = dict(EventOut(event).data)
-    if public:
+    if public:  # the code and token to follow it, nothing else
         body = {
             "code": event.code,
             "tracking_token": event.tracking_token,
             "state": event.state,
-            "state_label": body["state_label"],
+            "state_label": engine.definition_of(event).label(event.state),
         }
+    else:
+        body = dict(EventOut(event).data)
     return Response(
         body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
     )
@@ -256,18 +257,20 @@ class EventListCreate(generics.ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(name, str)
-            for name in (
-                "state",
-                "matter",
-                "region",
-                "source",
-                "overdue",
-                "created_after",
-                "created_before",
-                "department",
-                "level",
-                "severity",
+            OpenApiParameter(name, str, description=text)
+            for name, text in (
+                ("state", "states, comma-separated"),
+                ("status", "the same as state"),
+                ("matter", "matter code"),
+                ("region", "region code prefix"),
+                ("source", "sources, comma-separated"),
+                ("overdue", "1: past the running deadline and open"),
+                ("created_after", "ISO date or time (inclusive)"),
+                ("created_before", "ISO date or time (exclusive)"),
+                ("department", "id of a department holding an active assignment"),
+                ("handler", "the same as department"),
+                ("level", "handling level"),
+                ("severity", "severity"),
             )
         ]
     )

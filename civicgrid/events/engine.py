@@ -10,6 +10,7 @@ from the current state, the actor lacks the role or scope, a required field is
 missing, a guard fails, or the caller saw an older version of the event (409).
 """
 
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -59,15 +60,21 @@ def _active_posts(actor: Any) -> list[StaffPost]:
     return list(actor.posts.filter(active=True).select_related("department"))
 
 
-def authorise(actor: Any, event: Event, t: workflow.Transition) -> Department | None:
+def authorise(
+    actor: Any, event: Event, t: workflow.Transition, tracking_token: str = ""
+) -> Department | None:
     """The department the actor acts for (department steps), or None; NotPermitted
-    when no role of the transition fits the actor's posts and scope."""
+    when no role of the transition fits the actor's posts and scope. A reporter
+    without an account proves who they are with the report's tracking token."""
     if actor is not None and getattr(actor, "is_superuser", False):
         return None
-    if (
-        "reporter" in t.roles
-        and actor is not None
-        and event.reporter_id == getattr(actor, "pk", None)
+    if "reporter" in t.roles and (
+        (actor is not None and event.reporter_id == getattr(actor, "pk", None))
+        or (
+            tracking_token
+            and event.tracking_token
+            and secrets.compare_digest(event.tracking_token, tracking_token)
+        )
     ):
         return None
     for post in _active_posts(actor):
@@ -248,6 +255,7 @@ def event_act(
     data: Mapping[str, Any] | None = None,
     note: str = "",
     photos: Sequence[Photo] = (),
+    tracking_token: str = "",
 ) -> Event:
     """Take one step of the loop. ``version`` is the event version the caller saw."""
     with transaction.atomic():
@@ -272,7 +280,7 @@ def event_act(
                 field="transition",
             )
         clean = _clean_fields(t, data or {})
-        department = authorise(actor, event, t)
+        department = authorise(actor, event, t, tracking_token)
         if t.effect in DEPARTMENT_EFFECTS and department is None:
             department = _department_of(actor, event)
         _check_guard(event, t)
@@ -298,7 +306,7 @@ def event_act(
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_label=actor.get_username()
             if actor is not None and actor.is_authenticated
-            else "system",
+            else ("reporter" if tracking_token else "system"),
             department=department,
             note=note,
             data=_jsonable(clean),

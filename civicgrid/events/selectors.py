@@ -45,10 +45,12 @@ def events_visible(user: Any) -> QuerySet[Event]:
 
 
 def events_filtered(qs: QuerySet[Event], params: Mapping[str, str]) -> QuerySet[Event]:
-    """List filters: state, matter, region (prefix), source, overdue, created_after,
-    created_before, department (assigned), level, severity."""
-    if params.get("state"):
-        qs = qs.filter(state__in=params["state"].split(","))
+    """List filters: state (or status), matter, region (prefix), source, overdue,
+    created_after, created_before, department (or handler: a department holding an
+    active assignment), level, severity."""
+    state = params.get("state") or params.get("status")
+    if state:
+        qs = qs.filter(state__in=state.split(","))
     if params.get("matter"):
         qs = qs.filter(matter__code=params["matter"])
     if params.get("region"):
@@ -59,10 +61,11 @@ def events_filtered(qs: QuerySet[Event], params: Mapping[str, str]) -> QuerySet[
         qs = qs.filter(severity=params["severity"])
     if params.get("level"):
         qs = qs.filter(level=params["level"])
-    if params.get("department"):
-        qs = qs.filter(
-            assignments__department_id=params["department"], assignments__active=True
-        )
+    handler = params.get("department") or params.get("handler")
+    if handler:
+        if not handler.isdigit():
+            raise ValueError("department/handler must be a department id")
+        qs = qs.filter(assignments__department_id=handler, assignments__active=True)
     if params.get("overdue") in ("1", "true", "yes"):
         qs = qs.filter(deadline_at__lt=timezone.now(), closed_at__isnull=True)
     for key, lookup in (

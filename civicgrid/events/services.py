@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
@@ -91,6 +91,7 @@ def workflow_for_city(city_code: str) -> WorkflowDefinition:
     wf = (
         WorkflowDefinition.objects.filter(active=True, city_code__in=[city_code, ""])
         .order_by("-city_code", "-version")
+        .defer("definition")  # parsed once per process: definition_by_id
         .first()
     )
     if wf is None:
@@ -99,21 +100,32 @@ def workflow_for_city(city_code: str) -> WorkflowDefinition:
 
 
 def next_event_code(city_code: str) -> str:
-    """``3703-20261129-0042``: the city, the local day, the day's sequence number."""
+    """``3703-20261129-0042``: the city, the local day, the day's sequence number.
+
+    Called outside the report's transaction, in a short one of its own: the
+    counter's row lock is held for two statements, not for the whole report (it
+    would make every report of a city wait for the one before). A report that then
+    fails leaves a gap in the day's numbers; codes are unique, not gap-free."""
     day = timezone.localdate()
-    updated = EventCounter.objects.filter(city_code=city_code, day=day).update(
-        last=F("last") + 1
+    table = EventCounter._meta.db_table
+    bump = (
+        f"UPDATE {table} SET last = last + 1 "  # noqa: S608 (our own table name)
+        "WHERE city_code = %s AND day = %s RETURNING last"
     )
-    if not updated:
+    with connection.cursor() as cur:  # one statement: atomic, one round trip
+        cur.execute(bump, [city_code, day])
+        row = cur.fetchone()
+    if row is None:  # the city's first report of the day
         try:
             with transaction.atomic():
                 EventCounter.objects.create(city_code=city_code, day=day, last=1)
+            row = (1,)
         except IntegrityError:  # another request created it first
-            EventCounter.objects.filter(city_code=city_code, day=day).update(
-                last=F("last") + 1
-            )
-    last = EventCounter.objects.get(city_code=city_code, day=day).last
-    return f"{city_code}-{day:%Y%m%d}-{last:04d}"
+            with connection.cursor() as cur:
+                cur.execute(bump, [city_code, day])
+                row = cur.fetchone()
+    assert row is not None
+    return f"{city_code}-{day:%Y%m%d}-{row[0]:04d}"
 
 
 def request_digest(payload: dict[str, Any], photos: Sequence[Photo]) -> str:
@@ -129,25 +141,35 @@ def route_text(
     text: str, matters: Sequence[Matter] | None = None
 ) -> list[tuple[Matter, float]]:
     """Matters proposed for a report's text, best first, with a confidence in [0, 1]:
-    the share of the best-scoring matter's keyword hits (staff confirm or change it)."""
-    pool = (
-        list(matters)
-        if matters is not None
-        else list(Matter.objects.filter(active=True))
-    )
+    the share of the best-scoring matter's keyword hits (staff confirm or change it).
+    The catalogue is scored from plain rows; only the proposals become objects."""
+    if matters is not None:
+        rows = [(m.pk, m.code, m.name, m.keywords) for m in matters]
+    else:
+        rows = list(
+            Matter.objects.filter(active=True).values_list(
+                "pk", "code", "name", "keywords"
+            )
+        )
     scored = []
-    for m in pool:
-        words = [
-            w for w in (m.keywords or "").replace("，", ",").split(",") if w.strip()
-        ]
-        hits = sum(len(w.strip()) for w in words if w.strip() in text)
-        if m.name in text:
-            hits += len(m.name) * 2
+    for pk, code, name, keywords in rows:
+        words = [w.strip() for w in (keywords or "").replace("，", ",").split(",")]
+        hits = sum(len(w) for w in words if w and w in text)
+        if name in text:
+            hits += len(name) * 2
         if hits:
-            scored.append((m, hits))
-    total = sum(h for _, h in scored)
-    scored.sort(key=lambda mh: (-mh[1], mh[0].code))
-    return [(m, round(h / total, 3)) for m, h in scored[:5]]
+            scored.append((pk, code, hits))
+    if not scored:
+        return []
+    total = sum(h for _, _, h in scored)
+    scored.sort(key=lambda s: (-s[2], s[1]))
+    top = scored[:5]
+    objects = (
+        {m.pk: m for m in matters}
+        if matters is not None
+        else Matter.objects.in_bulk([pk for pk, _, _ in top])
+    )
+    return [(objects[pk], round(h / total, 3)) for pk, _, h in top]
 
 
 def _deadline(
@@ -200,7 +222,9 @@ def event_report(
     locator.refresh()
     code = locator.locate(wlon, wlat)
     grid = (
-        Grid.objects.select_related("village").filter(code=code).first()
+        Grid.objects.only("id", "code", "city_code", "region_code")
+        .filter(code=code)
+        .first()
         if code
         else None
     )
@@ -211,10 +235,11 @@ def event_report(
         matter = proposals[0][0] if proposals and proposals[0][1] >= 0.5 else None
     wf = workflow_for_city(grid.city_code)
     definition = definition_by_id(wf.pk)
+    code = next_event_code(grid.city_code)
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                code=next_event_code(grid.city_code),
+                code=code,
                 city_code=grid.city_code,
                 region_code=grid.code,
                 grid=grid,

@@ -358,3 +358,36 @@ def test_on_time_rate_counts_each_step_against_its_running_deadline(
     # accept ✓ (1 h ≤ 2 h), dispatch ✓ (at once), sign_for ✗, report_done ✓
     assert selectors.on_time_rate(Event.objects.filter(pk=e.pk)) == 0.75
     assert selectors.on_time_rate(Event.objects.none()) is None
+
+
+def test_a_reporter_without_an_account_rates_with_the_tracking_token(
+    cast: Cast, report: Callable[..., Event]
+) -> None:
+    """The return visit by the citizen who reported anonymously: the report's
+    tracking token proves who they are; a wrong token, or a staff step, is refused."""
+    from civicgrid.events.errors import NotPermitted
+
+    e = report(actor=None)
+    act(e, cast.town, "accept")
+    act(e, cast.grid_worker, "handle_in_grid", result="已处理")
+    e = act(e, cast.grid_worker, "verify")
+
+    def as_citizen(token: str, transition: str = "return_visit") -> Event:
+        return event_act(
+            actor=None,
+            event_id=e.pk,
+            transition=transition,
+            version=e.version,
+            data={"rating": "satisfied"},
+            tracking_token=token,
+        )
+
+    for bad in ("", "x" * 16, e.tracking_token[:-1]):
+        with pytest.raises(NotPermitted):
+            as_citizen(bad)
+    e = as_citizen(e.tracking_token)
+    assert (e.state, e.rating) == ("visited", "satisfied")
+    last = e.actions.order_by("-id").first()
+    assert last is not None and (last.actor, last.actor_label) == (None, "reporter")
+    with pytest.raises(NotPermitted):
+        as_citizen(e.tracking_token, "close")
