@@ -52,8 +52,8 @@ INSTALLED_APPS = [
     "civicgrid.regions",
     "civicgrid.events",
     "civicgrid.peace_index",
-    "civicgrid.exchange",
     "civicgrid.disputes",
+    "civicgrid.exchange",
     "civicgrid.web",
 ]
 
@@ -257,6 +257,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several apps have a "level", "source" or "kind" choice set: name each one.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionLevelEnum": "civicgrid.accounts.models.Level",
+        "EventLevelEnum": "civicgrid.events.models.Level",
+        "EventSourceEnum": "civicgrid.events.models.Source",
+        "CenterLevelEnum": "civicgrid.disputes.models.CenterLevel",
+        "CaseSourceEnum": "civicgrid.disputes.models.CaseSource",
+        "IndexKindEnum": "civicgrid.peace_index.models.IndexKind",
+    },
 }
 
 # Transport and browser protections. Production runs behind TLS: HTTPS only, HSTS for

@@ -17,7 +17,9 @@ class PostOut(serializers.Serializer):
     role_label = serializers.CharField(source="get_role_display")
     scope = serializers.CharField(source="region_code")
     region = serializers.CharField(source="region.name")
-    department = serializers.CharField(source="department.name", default=None)
+    department = serializers.CharField(
+        source="department.name", default=None, allow_null=True
+    )
 
 
 class MeOut(serializers.Serializer):

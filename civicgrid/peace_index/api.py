@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -46,6 +47,10 @@ def _kind(request: Request) -> str:
     if kind not in IndexKind.values:
         raise ValidationError({"detail": _("Unknown index.")})
     return kind
+
+
+# The list endpoints answer a JSON array of objects.
+OBJECT_LIST = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
 
 
 class PublishedArea(APIView):
@@ -246,7 +251,9 @@ class RectificationList(APIView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="peace_index_rectifications_list", responses={200: OBJECT_LIST}
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.rectifications_visible(scope_of(request))[:500]
         return Response([_rect_dict(r) for r in rows])
@@ -335,7 +342,9 @@ class NoticeList(APIView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="peace_index_notices_list", responses={200: OBJECT_LIST}
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.notices_visible(scope_of(request))[:500]
         return Response(
@@ -360,7 +369,11 @@ class ReportList(APIView):
 
     permission_classes = [IsStaffMember]
 
-    @extend_schema(parameters=[KIND], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="peace_index_reports_list",
+        parameters=[KIND],
+        responses={200: OBJECT_LIST},
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.reports_visible(scope_of(request), _kind(request))[:500]
         return Response(

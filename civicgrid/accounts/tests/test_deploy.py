@@ -20,9 +20,6 @@ from rest_framework.throttling import ScopedRateThrottle
 from civicgrid.accounts.models import Role
 from civicgrid.accounts.tests.conftest import sign_in
 
-# Security checks of Django and of the security packages; the schema generator's
-# own warnings (drf_spectacular.W001) are about the API schema, not deployment.
-SECURITY_PREFIXES = ("security.", "csrf.", "sessions.", "axes.", "csp.", "otp")
 
 
 def production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,14 +44,11 @@ def production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
-    result = production(tmp_path, "check", "--deploy", "--fail-level", "ERROR")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout + result.stderr
-    issues = [
-        line for line in out.splitlines() if line.startswith("?: (") or ": (" in line
-    ]
-    security = [i for i in issues if any(f"({p}" in i for p in SECURITY_PREFIXES)]
-    assert security == [], "\n".join(security)
+    """Not one warning: Django's security checks, the security packages' and the API
+    schema generator's (a schema warning is a wrong contract for API clients)."""
+    result = production(tmp_path, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout
 
 
 def test_production_needs_its_secrets(tmp_path: Path) -> None:
