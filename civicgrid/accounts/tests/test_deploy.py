@@ -21,7 +21,6 @@ from civicgrid.accounts.models import Role
 from civicgrid.accounts.tests.conftest import sign_in
 
 
-
 def production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
