@@ -93,6 +93,23 @@ ACCOUNTS = [
         "grid:370303001",
         "一个网格的网格员",
     ),
+    # 三员分立: the security administrator and the auditor beside the system admin.
+    DemoAccount(
+        "security_admin",
+        "Demo#Secure2026",
+        "安全管理员",
+        Role.SECURITY_ADMIN,
+        "37",
+        "安全管理员（账号、岗位、解锁）",
+    ),
+    DemoAccount(
+        "auditor",
+        "Demo#Audit2026",
+        "安全审计员",
+        Role.AUDITOR,
+        "37",
+        "安全审计员（只读审计日志）",
+    ),
     DemoAccount(
         "citizen", "Demo#Citizen2026", "市民", Role.CITIZEN, "", "群众（无岗位）"
     ),
