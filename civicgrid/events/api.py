@@ -58,8 +58,10 @@ class AssignmentOut(serializers.Serializer):
 
 
 class EventOut(serializers.ModelSerializer):
-    matter = serializers.CharField(source="matter.code", default=None)
-    matter_name = serializers.CharField(source="matter.name", default=None)
+    matter = serializers.CharField(source="matter.code", default=None, allow_null=True)
+    matter_name = serializers.CharField(
+        source="matter.name", default=None, allow_null=True
+    )
     grid = serializers.CharField(source="grid.code", default=None)
     state_label = serializers.SerializerMethodField()
     reporter_phone = serializers.SerializerMethodField()
@@ -67,7 +69,9 @@ class EventOut(serializers.ModelSerializer):
     lead_department = serializers.IntegerField(
         source="lead_department_id", allow_null=True
     )
-    duplicate_of = serializers.CharField(source="duplicate_of.code", default=None)
+    duplicate_of = serializers.CharField(
+        source="duplicate_of.code", default=None, allow_null=True
+    )
 
     class Meta:
         model = Event
@@ -359,6 +363,12 @@ class EventActionView(APIView):
         return Response(EventDetailOut(event, context={"user": request.user}).data)
 
 
+class RoutingOut(serializers.Serializer):
+    matter = serializers.CharField()
+    name = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
 class RoutingView(APIView):
     """Matters proposed for a text, with confidence (staff confirm or change them)."""
 
@@ -366,7 +376,7 @@ class RoutingView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("text", str, required=True)],
-        responses=OpenApiTypes.OBJECT,
+        responses=RoutingOut(many=True),
     )
     def get(self, request: Request) -> Response:
         text = request.query_params.get("text", "").strip()

@@ -1,7 +1,6 @@
 """Citizen pages without an account: report a problem on a map, then follow it by
 its code and tracking token."""
 
-import inspect
 import secrets
 import uuid
 from typing import Any
@@ -31,9 +30,6 @@ from civicgrid.regions.models import Region
 from civicgrid.web import ratelimit
 
 SESSION_KEY = "events_reported"
-# The engine lets a citizen without an account take a "reporter" step when it is
-# given the report's tracking token (``event_act(..., tracking_token=...)``).
-CITIZEN_RATING = "tracking_token" in inspect.signature(engine.event_act).parameters
 TOWNS_CACHE_SECONDS = 600
 # Outlines simplified to about 100 m: enough to find one's town on a map without tiles.
 SIMPLIFY_DEGREES = 0.001
@@ -247,7 +243,6 @@ def _render_track(
         final=definition.is_final(event.state),
         steps=steps,
         rate_form=rate_form if step else None,
-        rating_online=CITIZEN_RATING,
         rating_label=dict(RATING_LABELS).get(event.rating, ""),
     )
     return ratelimit.give_device(
@@ -274,16 +269,13 @@ def rate(request: HttpRequest) -> HttpResponse:
         )
     context: dict[str, Any] = {"form": TrackForm(initial={"code": event.code})}
     step = rate_step(event)
-    if not form.is_valid() or step is None or not CITIZEN_RATING:
+    if not form.is_valid() or step is None:
         if step is None:
             context["rate_error"] = _("This report is not waiting for your rating.")
-        elif not CITIZEN_RATING:
-            context["rate_error"] = _(
-                "Online rating is not open yet; the center will ask you by phone."
-            )
         return _render_track(request, event, token, context, rate_form=form, status=400)
     try:
-        # The token proves the caller is the reporter (see CITIZEN_RATING).
+        # The token proves the caller is the reporter: the engine lets a caller
+        # without an account take a "reporter" step with it.
         as_reporter: dict[str, Any] = {"tracking_token": token}
         event = engine.event_act(
             actor=None,

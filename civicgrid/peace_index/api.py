@@ -6,7 +6,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -50,7 +49,7 @@ def _kind(request: Request) -> str:
 
 
 # The list endpoints answer a JSON array of objects.
-OBJECT_LIST = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
+OBJECT_LIST = {"type": "array", "items": {"type": "object"}}
 
 
 class PublishedArea(APIView):

@@ -34,7 +34,6 @@ except ImportError:
 from civicgrid.accounts import services as accounts  # noqa: E402
 from civicgrid.accounts.models import Role  # noqa: E402
 from civicgrid.conftest import PASSWORD  # noqa: E402
-from civicgrid.events import views_public  # noqa: E402
 from civicgrid.events.models import Event  # noqa: E402
 from civicgrid.events.services import (  # noqa: E402
     event_report,
@@ -290,15 +289,12 @@ def test_the_closed_loop_through_the_pages(
     citizen.wait_for_selector("text=评价处理结果")
     assert citizen.locator("#ev-peace-link").count() == 1
     shot(citizen, "loop-8-citizen-track")
-    if views_public.CITIZEN_RATING:
-        citizen.check("input[value=satisfied]")
-        citizen.click("#ev-rate-send")
-        citizen.wait_for_selector("#ev-rated")
-        shot(citizen, "loop-9-citizen-rated")
-        event.refresh_from_db()
-        assert event.rating == "satisfied" and event.state == "visited"
-    else:  # the engine does not take a tracking token yet: the page says so
-        assert citizen.locator("#ev-rate-phone").is_visible()
+    citizen.check("input[value=satisfied]")
+    citizen.click("#ev-rate-send")
+    citizen.wait_for_selector("#ev-rated")
+    shot(citizen, "loop-9-citizen-rated")
+    event.refresh_from_db()
+    assert event.rating == "satisfied" and event.state == "visited"
     assert errors == []
 
 

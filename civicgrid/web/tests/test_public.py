@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from civicgrid.events import views_public
 from civicgrid.events.engine import event_act
 from civicgrid.events.models import Event
 from civicgrid.events.tests.conftest import Cast
@@ -74,7 +73,7 @@ def test_the_rating_form_appears_only_while_the_result_awaits_the_visit(
     event = verified(cast, report)
     body = track(client, event).content.decode()  # type: ignore[attr-defined]
     assert "评价处理结果" in body
-    assert ("基本满意" in body) == views_public.CITIZEN_RATING
+    assert "基本满意" in body
 
 
 def test_a_wrong_token_cannot_rate(cast: Cast, report: Callable[..., Event]) -> None:
@@ -85,10 +84,6 @@ def test_a_wrong_token_cannot_rate(cast: Cast, report: Callable[..., Event]) -> 
     assert event.rating == "" and event.state == "verified"
 
 
-@pytest.mark.skipif(
-    not views_public.CITIZEN_RATING,
-    reason="the engine does not yet accept a tracking token for reporter steps",
-)
 def test_the_citizen_rates_the_result_with_code_and_token(
     cast: Cast, report: Callable[..., Event]
 ) -> None:
@@ -100,15 +95,6 @@ def test_the_citizen_rates_the_result_with_code_and_token(
     assert event.rating == "basically_satisfied" and event.state == "visited"
     body = track(client, event).content.decode()  # type: ignore[attr-defined]
     assert "您的评价" in body and "基本满意" in body and "提交评价" not in body
-
-
-def test_without_online_rating_the_citizen_is_told_about_the_phone_visit(
-    cast: Cast, report: Callable[..., Event], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(views_public, "CITIZEN_RATING", False)
-    event = verified(cast, report)
-    body = track(Client(), event).content.decode()  # type: ignore[attr-defined]
-    assert "电话征询" in body and "提交评价" not in body
 
 
 LIMITS = {
