@@ -70,6 +70,14 @@ def _payload(action: EventAction) -> dict[str, Any]:
 
 
 def enqueue(action_id: int) -> list[WebhookDelivery]:
+    # Systems first: on most steps no system listens, and the step is not read at all.
+    systems = [
+        s
+        for s in ConnectedSystem.objects.filter(active=True).exclude(webhook_url="")
+        if s.may(Permission.EVENTS_READ)
+    ]
+    if not systems:
+        return []
     action = (
         EventAction.objects.select_related("event__matter", "event__workflow")
         .filter(pk=action_id)
@@ -79,9 +87,7 @@ def enqueue(action_id: int) -> list[WebhookDelivery]:
         return []
     payload = _payload(action)
     out = []
-    for system in ConnectedSystem.objects.filter(active=True).exclude(webhook_url=""):
-        if not system.may(Permission.EVENTS_READ):
-            continue
+    for system in systems:
         if not covers(system.region_prefixes or [], action.event.region_code):
             continue
         out.append(
