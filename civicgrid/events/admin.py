@@ -4,16 +4,20 @@ read-only views of workflows, events and their append-only timeline."""
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.audit import audit_record, diff
+from civicgrid.core.scope import covers
 from civicgrid.events.catalogue import (
     XLSX_CONTENT_TYPE,
     catalogue_export_xlsx,
@@ -30,6 +34,10 @@ from civicgrid.events.models import (
     ScheduledJob,
     WorkflowDefinition,
 )
+from civicgrid.events.services import workflow_install
+from civicgrid.events.workflow import DefinitionError
+from civicgrid.events.workflow_diff import diff_definitions
+from civicgrid.events.workflow_files import read_definition_file
 
 
 def _xlsx_response(data: bytes, stem: str) -> HttpResponse:
@@ -222,11 +230,161 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class WorkflowUploadForm(forms.Form):
+    city_code = forms.RegexField(
+        label=_("city code"),
+        regex=r"^(\d{4})?$",
+        required=False,
+        help_text=_("Four digits (e.g. 3703); empty for the default definition."),
+    )
+    file = forms.FileField(label=_("definition file (JSON or YAML)"))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_city_code(self) -> str:
+        code: str = self.cleaned_data.get("city_code") or ""
+        if not covers(self.user.scope_prefixes, code):
+            raise forms.ValidationError(_("This city is outside your scope."))
+        return code
+
+
+class WorkflowDiffForm(forms.Form):
+    old = forms.ModelChoiceField(
+        label=_("older version"), queryset=WorkflowDefinition.objects.all()
+    )
+    new = forms.ModelChoiceField(
+        label=_("newer version"), queryset=WorkflowDefinition.objects.all()
+    )
+
+
 @admin.register(WorkflowDefinition)
 class WorkflowDefinitionAdmin(ReadOnlyAdmin):
+    """Each version readable as tables; new versions come from an uploaded file
+    through ``workflow_install`` (validated, audited); any two versions compared."""
+
     list_display = ("name", "city_code", "version", "active", "created_at")
     list_filter = ("active", "name")
     search_fields = ("name", "city_code")
+    change_list_template = "admin/events/workflowdefinition/change_list.html"
+    fields = (
+        "name",
+        "city_code",
+        "version",
+        "active",
+        "created_at",
+        "summary",
+        "states_table",
+        "transitions_table",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("title and initial state"))
+    def summary(self, obj: WorkflowDefinition) -> str:
+        d = obj.definition
+        return render_to_string(
+            "admin/events/workflowdefinition/summary.html",
+            {"d": d, "obj": obj, "previous": self._previous(obj)},
+        )
+
+    @admin.display(description=_("states"))
+    def states_table(self, obj: WorkflowDefinition) -> str:
+        return render_to_string(
+            "admin/events/workflowdefinition/states.html",
+            {"states": obj.definition.get("states", {})},
+        )
+
+    @admin.display(description=_("transitions"))
+    def transitions_table(self, obj: WorkflowDefinition) -> str:
+        return render_to_string(
+            "admin/events/workflowdefinition/transitions.html",
+            {"transitions": obj.definition.get("transitions", [])},
+        )
+
+    @staticmethod
+    def _previous(obj: WorkflowDefinition) -> WorkflowDefinition | None:
+        return (
+            WorkflowDefinition.objects.filter(
+                city_code=obj.city_code, name=obj.name, version__lt=obj.version
+            )
+            .order_by("-version")
+            .first()
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload_view), name="events_workflow_upload"),
+            path("diff/", wrap(self.diff_view), name="events_workflow_diff"),
+            *super().get_urls(),
+        ]
+
+    def _page(
+        self, request: HttpRequest, template: str, title: str, **context: Any
+    ) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            f"admin/events/workflowdefinition/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                **context,
+            },
+        )
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("events.add_workflowdefinition"):
+            raise PermissionDenied
+        errors: list[str] = []
+        form = WorkflowUploadForm(
+            request.POST or None, request.FILES or None, user=request.user
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                data = read_definition_file(form.cleaned_data["file"])
+                before = WorkflowDefinition.objects.count()
+                wf = workflow_install(
+                    actor=request.user,
+                    city_code=form.cleaned_data["city_code"],
+                    data=data,
+                )
+            except DefinitionError as exc:
+                errors = exc.reasons
+            else:
+                if WorkflowDefinition.objects.count() == before:
+                    messages.warning(
+                        request,
+                        _("Identical to %(wf)s: nothing was installed.") % {"wf": wf},
+                    )
+                else:
+                    messages.success(request, _("Installed %(wf)s.") % {"wf": wf})
+                return redirect("admin:events_workflowdefinition_change", wf.pk)
+        return self._page(
+            request,
+            "upload.html",
+            str(_("Upload a workflow definition")),
+            form=form,
+            errors=errors,
+        )
+
+    def diff_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = WorkflowDiffForm(request.GET or None)
+        changes = None
+        if form.is_valid():
+            changes = diff_definitions(
+                form.cleaned_data["old"].definition, form.cleaned_data["new"].definition
+            )
+        return self._page(
+            request,
+            "diff.html",
+            str(_("Compare two workflow versions")),
+            form=form,
+            diff=changes,
+        )
 
 
 class EventActionInline(admin.TabularInline):

@@ -201,9 +201,10 @@ def parse(data: dict[str, Any]) -> Definition:
         raise DefinitionError(reasons)
     states = data["states"]
     if data["initial"] not in states:
-        reasons.append(f"initial state {data['initial']!r} is not a state")
+        reasons.append(f"initial: initial state {data['initial']!r} is not a state")
     transitions: dict[str, Transition] = {}
-    for raw in data["transitions"]:
+    for i, raw in enumerate(data["transitions"]):
+        at = f"transitions/{i}"
         t = Transition(
             name=raw["name"],
             label=raw["label"],
@@ -216,17 +217,20 @@ def parse(data: dict[str, Any]) -> Definition:
             guard=raw.get("guard"),
         )
         if t.name in transitions:
-            reasons.append(f"transition {t.name!r} is defined twice")
+            reasons.append(f"{at}/name: transition {t.name!r} is defined twice")
         transitions[t.name] = t
         for s in (*t.sources, *t.targets()):
             if s not in states:
-                reasons.append(f"transition {t.name!r} names unknown state {s!r}")
+                reasons.append(f"{at}: transition {t.name!r} names unknown state {s!r}")
         for s in t.sources:
             if states.get(s, {}).get("final"):
-                reasons.append(f"transition {t.name!r} leaves final state {s!r}")
+                reasons.append(
+                    f"{at}/from: transition {t.name!r} leaves final state {s!r}"
+                )
         if not isinstance(t.to, str) and t.to["field"] not in t.fields:
             reasons.append(
-                f"transition {t.name!r} branches on a field it does not require"
+                f"{at}/to/field: transition {t.name!r} branches on a field "
+                "it does not require"
             )
     reachable = {data["initial"]}
     changed = True
@@ -238,9 +242,11 @@ def parse(data: dict[str, Any]) -> Definition:
                 changed = True
     for s in states:
         if s not in reachable:
-            reasons.append(f"state {s!r} cannot be reached from {data['initial']!r}")
+            reasons.append(
+                f"states/{s}: state {s!r} cannot be reached from {data['initial']!r}"
+            )
     if not any(v.get("final") for v in states.values()):
-        reasons.append("no final state")
+        reasons.append("states: no final state")
     if reasons:
         raise DefinitionError(reasons)
     return Definition(
