@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from civicgrid.accounts import api as accounts_api
+from civicgrid.core import api_personal
 from civicgrid.events import api as events_api
 from civicgrid.events import api_supervision as sup_api
 from civicgrid.regions import api as regions_api
@@ -81,6 +82,11 @@ api_v1: list[URLPattern | URLResolver] = [
         "public/reports/<str:code>/",
         events_api.PublicTrack.as_view(),
         name="public-track",
+    ),
+    path(
+        "personal-data/reveal/",
+        api_personal.PersonalRevealView.as_view(),
+        name="personal-reveal",
     ),
     path("peace-index/", include("civicgrid.peace_index.api_urls")),
     path("disputes/", include("civicgrid.disputes.api_urls")),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 
 from civicgrid.accounts.models import Role
 from civicgrid.core.api import IsStaffMember
-from civicgrid.core.personal import PersonalKind, mask
+from civicgrid.core.audit import audit_record
+from civicgrid.core.personal import PersonalKind, blind_match, mask
+from civicgrid.core.reveal import can_unmask
 from civicgrid.events import engine, selectors, services, workflow
 from civicgrid.events.errors import (
     EventError,
@@ -275,16 +277,35 @@ class EventListCreate(generics.ListAPIView):
                 ("handler", "the same as department"),
                 ("level", "handling level"),
                 ("severity", "severity"),
+                (
+                    "reporter_phone",
+                    "the reporter's exact phone number, matched on its blind index "
+                    "(403 without the permission to unmask personal data)",
+                ),
             )
         ]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if "reporter_phone" in request.query_params:
+            # Looking a person up by phone is a use of their personal data: only for
+            # those who may unmask it, and audited (the number itself never is).
+            if not can_unmask(request.user):
+                raise PermissionDenied(_("You may not look events up by phone."))
+            audit_record(
+                actor=request.user,
+                action="personal_data.lookup",
+                object_type="events.event",
+                changes={"field": "reporter_phone"},
+            )
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         qs = selectors.events_visible(self.request.user).select_related(
             "matter", "grid", "workflow", "duplicate_of"
         )
+        phone = self.request.query_params.get("reporter_phone")
+        if phone is not None:
+            qs = qs.filter(blind_match("reporter_phone_index", phone))
         try:
             return selectors.events_filtered(qs, self.request.query_params).order_by(
                 "-created_at", "-id"

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.accounts.models import Department
-from civicgrid.core.personal import PersonalDataField, PersonalKind
+from civicgrid.core.personal import BlindIndexField, PersonalDataField, PersonalKind
 
 
 class Severity(models.TextChoices):
@@ -206,6 +206,9 @@ class Event(models.Model):
     )
     reporter_name = PersonalDataField(_("reporter name"), kind=PersonalKind.NAME)
     reporter_phone = PersonalDataField(_("reporter phone"), kind=PersonalKind.PHONE)
+    # HMAC-SM3 of the phone (its own key, not the encryption key): exact lookup by
+    # phone without the plaintext in the database or the query.
+    reporter_phone_index = BlindIndexField(source="reporter_phone")
     workflow = models.ForeignKey(
         WorkflowDefinition,
         verbose_name=_("workflow"),

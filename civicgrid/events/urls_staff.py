@@ -25,5 +25,10 @@ urlpatterns = [
     ),
     path("events/<str:code>/", views_staff.detail, name="detail"),
     path("events/<str:code>/act/", views_staff.act, name="act"),
+    path(
+        "events/<str:code>/reveal-phone/",
+        views_staff.reveal_phone,
+        name="reveal_phone",
+    ),
     path("attachments/<int:pk>/", views_staff.attachment, name="attachment"),
 ]

@@ -8,20 +8,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from shapely.geometry import mapping
 
 from civicgrid.accounts.models import Department
 from civicgrid.accounts.selectors import is_staff_member
+from civicgrid.core.api_personal import reveal_by_ref
 from civicgrid.core.personal import PersonalKind, mask
+from civicgrid.core.reveal import can_unmask
 from civicgrid.events import engine, selectors, workflow
 from civicgrid.events.errors import EventError, NotPermitted, StaleVersion
 from civicgrid.events.forms import (
@@ -329,6 +332,7 @@ def _render_detail(
     bound: TransitionForm | None = None,
     error: str = "",
     status: int = 200,
+    revealed_phone: str = "",
 ) -> HttpResponse:
     user = request.user
     definition = engine.definition_of(event)
@@ -358,7 +362,10 @@ def _render_detail(
             "state_label": definition.label(event.state),
             "source_label": source,
             "deadline_status": deadline_status(event),
-            "reporter_phone": mask(event.reporter_phone, PersonalKind.PHONE),
+            "reporter_phone": revealed_phone
+            or mask(event.reporter_phone, PersonalKind.PHONE),
+            "phone_revealed": bool(revealed_phone),
+            "can_unmask": can_unmask(user),
             "reporter_name": mask(event.reporter_name, PersonalKind.NAME),
             "timeline": _timeline(event, definition),
             "assignments": event.assignments.select_related("department").order_by(
@@ -378,6 +385,27 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     """An event: what, where, its deadline, timeline, departments and the steps the
     user may take."""
     return _render_detail(request, _visible_event(request.user, code))
+
+
+@require_POST
+@staff_required
+def reveal_phone(request: HttpRequest, code: str) -> HttpResponse:
+    """The reporter's full phone number, shown once for a stated reason (audited;
+    403 without the permission, never cached)."""
+    event = _visible_event(request.user, code)
+    try:
+        phone = reveal_by_ref(
+            request.user,
+            "events.event",
+            event.code,
+            "reporter_phone",
+            request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        return _render_detail(request, event, error=" ".join(exc.messages), status=400)
+    response = _render_detail(request, event, revealed_phone=phone)
+    add_never_cache_headers(response)
+    return response
 
 
 @require_POST

@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role
+from civicgrid.core.models import AuditRecord
 from civicgrid.disputes.services import case_intake
 from civicgrid.disputes.tests.factories import parties as dispute_parties
 from civicgrid.events.models import Event, SupervisionOrder, Whistle
@@ -463,6 +464,12 @@ def check_refused_as_empty(
     )
 
 
+def check_reveal_refused(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """A reveal without a reason is refused, and nothing is revealed nor audited."""
+    assert "reason" in body
+    assert not AuditRecord.objects.filter(action="personal_data.reveal").exists()
+
+
 def check_inbox(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
     """Only the caller's own messages."""
     assert all("text" in n for n in page(body))
@@ -668,6 +675,9 @@ CASES: dict[str, Case] = {
         "public-track", "public/reports/{event_a}/?token=wrong", check_stale_action
     ),
     "event_stats": Case("event-stats", "events/stats/", check_stats),
+    "reveal_no_reason": Case(
+        "personal-reveal", "personal-data/reveal/", check_reveal_refused, "reveal"
+    ),
     "event_duplicates": Case(
         "event-duplicates", "events/{event_a}/duplicates/", check_routing
     ),
@@ -855,6 +865,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "public_report":          (400,  400,  400,  400,  400,  400,  400,  400,  400),
     "public_track":           (404,  404,  404,  404,  404,  404,  404,  404,  404),
     "event_stats":            (403,  403,  200,  200,  200,  200,  200,  200,  200),
+    "reveal_no_reason":       (403,  403,  400,  404,  400,  403,  400,  400,  400),
     "event_duplicates":       (403,  403,  200,  404,  200,  404,  200,  200,  200),
     "event_whistle":          (403,  403,  400,  404,  400,  404,  400,  400,  400),
     "event_supervision":      (403,  403,  400,  404,  400,  404,  400,  400,  400),
@@ -904,7 +915,7 @@ def _url(case: Case, refs: Refs) -> str:
     return API + case.path.format(**vars(refs))
 
 
-def _call(caller: Any, case: Case, url: str) -> Any:
+def _call(caller: Any, case: Case, url: str, refs: Refs) -> Any:
     if case.method == "post":
         return caller.client.post(url, bad_upload(), format="multipart")
     if case.method == "act":  # a step on a version nobody has seen: never applied
@@ -913,6 +924,9 @@ def _call(caller: Any, case: Case, url: str) -> Any:
         )
     if case.method == "empty":
         return caller.client.post(url, {}, format="json")
+    if case.method == "reveal":  # event A's phone, without a reason: never revealed
+        body = {"object": "events.event", "id": refs.event_a, "field": "reporter_phone"}
+        return caller.client.post(url, body, format="json")
     return caller.client.get(url)
 
 
@@ -945,7 +959,7 @@ def test_scope_matrix(
     cache.clear()  # locate's throttle counts in the cache: start every case afresh
 
     # when
-    response = _call(caller, case, url)
+    response = _call(caller, case, url, refs)
 
     # then: the status of the table
     expected = EXPECTED[(case_name, caller_name)]
