@@ -60,6 +60,14 @@ ZH = {
     "CivicGrid administration": "市域社会治理平台 · 后台管理",
     "Grid map: drag the corners to change the boundary": "网格地图：拖动顶点修改边界",
     "Drag the corners to change the boundary, or paste GeoJSON below. Neighbouring grids are shown in grey.": "拖动顶点修改边界，或在下方粘贴 GeoJSON。灰色为相邻网格。", "Locate a point (example: Zhangdian)": "位置定位（示例：张店）",
+    # Coverage check on the admin map.
+    "Coverage check on the map": "在地图上检查覆盖", "Grid coverage of %(name)s": "%(name)s 网格覆盖检查",
+    "Coverage check": "覆盖检查",
+    "%(n)s grids; %(gaps)s gaps, %(overlaps)s overlaps, %(outside)s pieces outside the boundary.": "共 %(n)s 个网格；缝隙 %(gaps)s 处，重叠 %(overlaps)s 处，超出边界 %(outside)s 处。",
+    "The grids cover the region without gaps or overlaps.": "网格全覆盖本区域，无缝隙、无重叠。",
+    "No boundary on record: only holes enclosed by the grids are found.": "暂无区划边界：只能发现网格围合出的空洞。",
+    "gap": "缝隙", "overlap": "重叠", "outside the boundary": "超出边界",
+    "Map of the grids with their gaps and overlaps": "网格及其缝隙、重叠地图", "location": "位置",
 }
 
 if __name__ == "__main__":

@@ -6,14 +6,23 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import mapping, shape
 
 from civicgrid.regions import services
+from civicgrid.regions.coverage import (
+    COVERAGE_LEVELS,
+    check_coverage,
+    coverage_map_data,
+)
 from civicgrid.regions.crs import CRS, geometry_to_wgs84
 from civicgrid.regions.models import Grid, Region
-from civicgrid.regions.selectors import grid_neighbours_geojson
+from civicgrid.regions.selectors import grid_neighbours_geojson, region_in_scope
 
 
 @admin.register(Region)
@@ -30,6 +39,49 @@ class RegionAdmin(admin.ModelAdmin):
         "data_source",
     )
     exclude = ("boundary",)
+    change_form_template = "admin/regions/region/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/coverage/",
+                self.admin_site.admin_view(self.coverage_view),
+                name="regions_region_coverage",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        obj = kwargs.get("obj")
+        context["coverage_checked"] = bool(obj and obj.level in COVERAGE_LEVELS)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def coverage_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The coverage report on a map: the region's grids, and every gap, overlap
+        and spill beyond the boundary drawn over them with its area."""
+        region = get_object_or_404(Region, pk=object_id)
+        if not self.has_view_permission(request, region) or not region_in_scope(
+            region, getattr(request.user, "scope_prefixes", [])
+        ):
+            raise PermissionDenied
+        if region.level not in COVERAGE_LEVELS:
+            raise Http404(_("Coverage is checked for a town, county or city."))
+        report = check_coverage(region)
+        return TemplateResponse(
+            request,
+            "admin/regions/region/coverage.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": region,
+                "title": _("Grid coverage of %(name)s") % {"name": region.name},
+                "report": report,
+                "pieces": [*report.gaps, *report.overlaps, *report.outside],
+                "map_data": coverage_map_data(region, report),
+            },
+        )
 
 
 class GridForm(forms.ModelForm):

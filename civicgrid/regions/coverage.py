@@ -79,6 +79,48 @@ def _piece(kind: str, geom: BaseGeometry, grids: list[str]) -> Piece:
 
 
 METRES_PER_DEGREE = 111_320.0
+COVERAGE_LEVELS = ("town", "county", "city")
+# Grid outlines on the coverage map are simplified to about a metre: a county's
+# grids stay a few hundred kilobytes, and gaps and overlaps are drawn exactly.
+MAP_SIMPLIFY_DEG = 1e-5
+
+
+def coverage_map_data(region: Region, report: CoverageReport) -> dict[str, Any]:
+    """GeoJSON for the coverage map: the region's grids, its boundary, and the
+    report's pieces (gaps, overlaps, spills) with their kind, area and grids."""
+    grids = Grid.objects.filter(region_code__startswith=region.region_code).order_by(
+        "code"
+    )
+    grid_features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": name},
+            "geometry": mapping(
+                shapely.set_precision(
+                    shapely.simplify(geom, MAP_SIMPLIFY_DEG, preserve_topology=True),
+                    1e-6,
+                )
+            ),
+        }
+        for code, name, geom in grids.values_list("code", "name", "geometry")
+    ]
+    pieces = [
+        {
+            "type": "Feature",
+            "properties": {"kind": p.kind, "area_m2": p.area_m2, "grids": p.grids},
+            "geometry": p.geometry,
+        }
+        for p in [*report.gaps, *report.overlaps, *report.outside]
+    ]
+    return {
+        "grids": {"type": "FeatureCollection", "features": grid_features},
+        "pieces": {"type": "FeatureCollection", "features": pieces},
+        "boundary": mapping(
+            shapely.simplify(region.boundary, MAP_SIMPLIFY_DEG, preserve_topology=True)
+        )
+        if region.boundary is not None
+        else None,
+    }
 
 
 def _significant(piece: BaseGeometry, tol_m2: float, min_width_m: float) -> bool:

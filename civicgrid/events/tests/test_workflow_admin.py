@@ -48,6 +48,7 @@ def test_pages_open_for_superuser_and_sysadmin(
     for client in (admin_client, sysadmin):
         listing = client.get(BASE).content.decode()
         assert f"{BASE}upload/" in listing and f"{BASE}diff/" in listing
+        assert "上传新版本" in listing  # the zh interface
         page = client.get(f"{BASE}{wf.pk}/change/")
         assert page.status_code == 200
         body = page.content.decode()
