@@ -22,6 +22,8 @@ FIELD_LABELS = {
     "rating": _("Satisfaction"),
     "hours": _("Extension (hours)"),
     "duplicate_of": _("Code of the event it repeats"),
+    "departments": _("Departments summoned"),
+    "due_at": _("Due at"),
 }
 RATING_CHOICES = [
     (Rating.SATISFIED.value, _("Satisfied")),

@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from shapely.geometry import mapping
@@ -273,13 +275,22 @@ def _data_rows(
     ratings = {k: str(v) for k, v in RATING_CHOICES}
     out = []
     for key, value in data.items():
-        if key in ("source", "matter") or value in (None, "", []):
+        # Internal references (the whistle's or order's id, a call's status code)
+        # mean nothing to a reader: the step's label and note say it.
+        if key in ("source", "matter", "whistle", "order", "status") or value in (
+            None,
+            "",
+            [],
+        ):
             continue
-        if key == "lead_department":
+        if key == "due_at":
+            due = parse_datetime(str(value))
+            value = date_format(timezone.localtime(due), "Y-m-d H:i") if due else value
+        elif key == "lead_department":
             value = (
                 departments.get(int(value), value) if str(value).isdigit() else value
             )
-        elif key == "co_departments" and isinstance(value, list):
+        elif key in ("co_departments", "departments") and isinstance(value, list):
             value = "、".join(
                 departments.get(int(v), str(v)) if str(v).isdigit() else str(v)
                 for v in value
@@ -296,7 +307,7 @@ def _timeline(event: Event, definition: workflow.Definition) -> list[TimelineRow
     )
     ids: set[int] = set()
     for a in actions:
-        for key in ("lead_department", "co_departments"):
+        for key in ("lead_department", "co_departments", "departments"):
             value = a.data.get(key)
             for v in value if isinstance(value, list) else [value]:
                 if str(v).isdigit():
@@ -304,15 +315,9 @@ def _timeline(event: Event, definition: workflow.Definition) -> list[TimelineRow
     names = dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows = []
     for a in actions:
-        t = definition.transitions.get(a.transition)
-        step = (
-            t.label
-            if t
-            else (_("Reported") if a.transition == "report" else a.transition)
-        )
         rows.append(
             TimelineRow(
-                step=step,
+                step=definition.step_label(a.transition),
                 state_label=definition.label(a.to_state),
                 actor=a.actor_label,
                 department=a.department.name if a.department else "",

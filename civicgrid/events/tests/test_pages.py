@@ -302,3 +302,23 @@ def test_a_report_outside_every_grid_is_refused_in_chinese(cast: Cast) -> None:
     assert "不在本平台服务的范围内" in response.content.decode()
     missing = client.post(reverse("report:form"), {**body, "lon": "", "lat": ""})
     assert "请在地图上点选" in missing.content.decode()
+
+
+def test_the_timeline_names_supervision_records_in_chinese(
+    cast: Cast, report: Callable[..., Event]
+) -> None:
+    """A whistle is a timeline record, not a step of the loop: the staff page shows
+    its label, not the internal name."""
+    from civicgrid.events import supervision
+
+    event = report()
+    supervision.whistle_blow(
+        actor=cast.grid_worker,
+        event=event,
+        departments=[cast.urban_dept],
+        reason="多部门联合处置",
+        minutes=30,
+    )
+    page = signed_in(cast.town).get(detail_url(event)).content.decode()
+    assert "吹哨" in page and "被召集部门" in page and cast.urban_dept.name in page
+    assert ">whistle<" not in page and ">due_at<" not in page
