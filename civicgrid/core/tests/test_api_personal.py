@@ -264,3 +264,23 @@ def test_key_rotation_keeps_the_blind_index(
     assert index == before
     response = callers["town_a"].client.get(f"/api/v1/events/?reporter_phone={PHONE}")
     assert [e["code"] for e in response.json()["results"]] == [event_a.code]
+
+
+def test_the_migration_indexes_events_reported_before_the_index(
+    callers: dict[str, Any], event_a: Event
+) -> None:
+    """Events stored before the column existed get their index from the migration."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "civicgrid.events.migrations.0003_reporter_phone_blind_index"
+    )
+    Event.objects.filter(pk=event_a.pk).update(reporter_phone_index="")
+
+    migration.index_existing_phones(apps, None)
+
+    assert Event.objects.get(pk=event_a.pk).reporter_phone_index == (
+        crypto.blind_index(PHONE)
+    )
