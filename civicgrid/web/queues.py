@@ -1,7 +1,6 @@
 """The workbench home's queues per role (to sign, to handle, due soon, overdue,
 supervision orders, whistles, dispute cases) and the Excel export of any list."""
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -199,28 +198,18 @@ def event_tabs(
 
 @dataclass
 class DisputeSlot:
-    """Dispute cases come from civicgrid.disputes when it is installed: it is asked
-    for ``selectors.workbench_count(user) -> int`` and its list URL name
-    ``disputes:queue``; until then the tab says the module is not there yet."""
+    """The dispute tab: the open cases the user may see, and where their list is."""
 
-    available: bool
-    count: int | None
+    count: int
     url: str
 
 
 def dispute_slot(user: Any) -> DisputeSlot:
-    from django.apps import apps
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
-    if not apps.is_installed("civicgrid.disputes"):
-        return DisputeSlot(False, None, "")
-    try:
-        selectors = importlib.import_module("civicgrid.disputes.selectors")
-        count = int(selectors.workbench_count(user))
-        url = reverse("disputes:queue")
-    except (ImportError, AttributeError, NoReverseMatch):
-        return DisputeSlot(False, None, "")
-    return DisputeSlot(True, count, url)
+    from civicgrid.disputes.selectors import workbench_count
+
+    return DisputeSlot(workbench_count(user), reverse("disputes:list"))
 
 
 def xlsx_response(

@@ -85,9 +85,10 @@ def test_each_role_sees_its_own_queues_with_counts(
     assert "待签收的事件" in page
 
 
-def test_the_dispute_slot_waits_for_its_module(cast: Cast) -> None:
+def test_the_dispute_tab_counts_open_cases_and_links_to_them(cast: Cast) -> None:
     body = signed_in(cast.town).get(QUEUE, {"tab": "disputes"}).content.decode()
-    assert 'id="ev-disputes-slot"' in body and "矛盾纠纷" in body
+    assert 'id="ev-disputes-slot"' in body and 'href="/disputes/"' in body
+    assert "0 件" in body
 
 
 def test_filters_narrow_the_list(cast: Cast, report: Callable[..., Event]) -> None:
