@@ -24,7 +24,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 demo: setup
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --url http://$(HOST)/
 	$(PY) manage.py runserver $(HOST)
 
 test: setup

@@ -13,6 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--divisions", default=str(DIVISIONS_DIR))
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="where the demo is served"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from pathlib import Path
@@ -27,7 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{Region.objects.count()} regions, {Grid.objects.count()} grids\n"
         )
-        self.stdout.write("演示账号 (demo accounts) — http://127.0.0.1:8000/")
+        self.stdout.write(f"演示账号 (demo accounts) — {opts['url']}")
         for acc in ACCOUNTS:
             self.stdout.write(f"  {acc.username:18} {acc.password:18} {acc.note}")
         self.stdout.write(f"Open311 API key (演示客户端): {key}  — /open311/v2/")
