@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from civicgrid.core.counters import DailyCounter
 from civicgrid.core.personal import PersonalDataField, PersonalKind
 
 
@@ -629,19 +630,12 @@ class Subsidy(models.Model):
         return f"{self.case_id} {self.amount}"
 
 
-class CaseCounter(models.Model):
+class CaseCounter(DailyCounter):
     """The day's last case number of a city (codes MD3703-20261130-0001)."""
 
-    city_code = models.CharField(max_length=4)
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
+    class Meta(DailyCounter.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["city_code", "day"], name="disputes_counter_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.city_code} {self.day} {self.last}"

@@ -8,14 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.models import Role, User
 from civicgrid.core import crypto
 from civicgrid.core.audit import audit_record
+from civicgrid.core.counters import daily_number
 from civicgrid.core.personal import id_number_is_valid
 from civicgrid.disputes import risk
 from civicgrid.disputes.errors import DisputeError, NotPermitted
@@ -68,20 +67,8 @@ def _label(actor: Any) -> str:
 
 def next_case_code(city_code: str) -> str:
     """``MD3703-20261130-0007``: the city, the local day, the day's sequence number."""
-    day = timezone.localdate()
-    updated = CaseCounter.objects.filter(city_code=city_code, day=day).update(
-        last=F("last") + 1
-    )
-    if not updated:
-        try:
-            with transaction.atomic():
-                CaseCounter.objects.create(city_code=city_code, day=day, last=1)
-        except IntegrityError:  # another request created it first
-            CaseCounter.objects.filter(city_code=city_code, day=day).update(
-                last=F("last") + 1
-            )
-    last = CaseCounter.objects.get(city_code=city_code, day=day).last
-    return f"MD{city_code}-{day:%Y%m%d}-{last:04d}"
+    day, n = daily_number(CaseCounter, city_code)
+    return f"MD{city_code}-{day:%Y%m%d}-{n:04d}"
 
 
 def clean_parties(parties: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.accounts.models import Department
+from civicgrid.core.counters import DailyCounter
 from civicgrid.core.personal import BlindIndexField, PersonalDataField, PersonalKind
 
 
@@ -364,22 +365,15 @@ class Attachment(models.Model):
         return self.file.name or ""
 
 
-class EventCounter(models.Model):
+class EventCounter(DailyCounter):
     """The last sequence number of a city's events on a day, for human-readable codes."""
 
-    city_code = models.CharField(max_length=4)
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
+    class Meta(DailyCounter.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["city_code", "day"], name="event_counter_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.city_code} {self.day} {self.last}"
 
 
 class Whistle(models.Model):

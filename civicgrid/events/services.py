@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
+from civicgrid.core.counters import daily_number
 from civicgrid.events import workflow
 from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
 from civicgrid.events.models import (
@@ -106,26 +107,8 @@ def next_event_code(city_code: str) -> str:
     counter's row lock is held for two statements, not for the whole report (it
     would make every report of a city wait for the one before). A report that then
     fails leaves a gap in the day's numbers; codes are unique, not gap-free."""
-    day = timezone.localdate()
-    table = EventCounter._meta.db_table
-    bump = (
-        f"UPDATE {table} SET last = last + 1 "  # noqa: S608 (our own table name)
-        "WHERE city_code = %s AND day = %s RETURNING last"
-    )
-    with connection.cursor() as cur:  # one statement: atomic, one round trip
-        cur.execute(bump, [city_code, day])
-        row = cur.fetchone()
-    if row is None:  # the city's first report of the day
-        try:
-            with transaction.atomic():
-                EventCounter.objects.create(city_code=city_code, day=day, last=1)
-            row = (1,)
-        except IntegrityError:  # another request created it first
-            with connection.cursor() as cur:
-                cur.execute(bump, [city_code, day])
-                row = cur.fetchone()
-    assert row is not None
-    return f"{city_code}-{day:%Y%m%d}-{row[0]:04d}"
+    day, n = daily_number(EventCounter, city_code)
+    return f"{city_code}-{day:%Y%m%d}-{n:04d}"
 
 
 def request_digest(payload: dict[str, Any], photos: Sequence[Photo]) -> str:
