@@ -1,5 +1,6 @@
-"""Dispute cases, their parties and timeline, the mediation organisations and the
-expert pool, the steps of the three gates, leaders' consultations and subsidies."""
+"""Dispute cases, their parties and timeline, and the steps of the three gates. The
+vocabularies live in ``choices``, the registry (organisations, the expert pool,
+consultations, subsidies) in ``models_registry``; both are re-exported here."""
 
 from django.conf import settings
 from django.db import models
@@ -8,70 +9,54 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.core.counters import DailyCounter
 from civicgrid.core.personal import PersonalDataField, PersonalKind
+from civicgrid.disputes.choices import (
+    LEVEL_PREFIX,
+    CaseSource,
+    CenterLevel,
+    Channel,
+    DisputeType,
+    Outcome,
+    RiskGrade,
+)
+from civicgrid.disputes.models_registry import (
+    Consultation,
+    ConsultationItem,
+    MediationOrganisation,
+    Mediator,
+    Subsidy,
+    SubsidyBudget,
+    SubsidyGrade,
+)
 
-
-class DisputeType(models.TextChoices):
-    MARRIAGE_FAMILY = "marriage_family", _("marriage and family")  # 婚姻家庭
-    NEIGHBOURS = "neighbours", _("neighbours")  # 邻里
-    LAND_HOUSING = "land_housing", _("land and housing")  # 土地房屋
-    LABOUR_WAGES = "labour_wages", _("labour and wages")  # 劳动工资
-    PROPERTY_MANAGEMENT = "property_management", _("property management")  # 物业
-    MEDICAL = "medical", _("medical")  # 医疗
-    TRAFFIC_ACCIDENT = "traffic_accident", _("traffic accident")  # 交通事故
-    CONSUMER = "consumer", _("consumer")  # 消费
-    CONTRACT_DEBT = "contract_debt", _("contract and debt")  # 合同债务
-    ENVIRONMENTAL = "environmental", _("environmental")  # 环境
-    OTHER = "other", _("other")
-
-
-class Channel(models.TextChoices):
-    """The six channels (六位一体) and the industry/professional organisations."""
-
-    PEOPLES = "peoples_mediation", _("people's mediation")  # 人民调解
-    ADMINISTRATIVE = "administrative_mediation", _("administrative mediation")
-    JUDICIAL = "judicial_mediation", _("judicial mediation")  # 司法调解
-    PETITION = "petition", _("petition")  # 信访
-    ARBITRATION = "arbitration", _("arbitration")  # 仲裁
-    MASS_ORGANISATION = "mass_organisation", _("mass organisation")  # 群团
-    INDUSTRY = "industry_mediation", _("industry or professional mediation")
-
-
-class CenterLevel(models.TextChoices):
-    """The four levels of resolution centers (德州 四级平台)."""
-
-    CITY = "city", _("city center")
-    COUNTY = "county", _("county center")
-    TOWN = "town", _("town center")
-    VILLAGE = "village", _("village center")
-
-
-# The region-code prefix length of the center of each level.
-LEVEL_PREFIX = {"city": 4, "county": 6, "town": 9, "village": 12}
-
-
-class CaseSource(models.TextChoices):
-    WALK_IN = "walk_in", _("walk-in")  # 来访
-    GRID_WORKER = "grid_worker", _("grid worker")
-    EVENT = "event", _("converted event")
-    COURT = "court", _("court referral")  # 诉前委派
-    POLICE = "police", _("police referral")
-    PETITION = "petition", _("petition referral")
-    HOTLINE = "hotline", _("hotline")
-
-
-class RiskGrade(models.TextChoices):
-    LOW = "low", _("low")
-    MEDIUM = "medium", _("medium")
-    HIGH = "high", _("high")
-
-
-class Outcome(models.TextChoices):
-    """How a case ended lawfully (依法终结)."""
-
-    RESOLVED = "resolved", _("resolved by agreement, agreement kept")
-    REFERRED = "referred", _("referred on and ended there")
-    WITHDRAWN = "withdrawn", _("withdrawn by the applicant")
-    TERMINATED = "terminated", _("terminated under the law")
+__all__ = [
+    "LEVEL_PREFIX",
+    "Agreement",
+    "Case",
+    "CaseAction",
+    "CaseAttachment",
+    "CaseCounter",
+    "CaseSource",
+    "CaseWorkflow",
+    "CenterLevel",
+    "Channel",
+    "Consultation",
+    "ConsultationItem",
+    "DisputeType",
+    "FollowUp",
+    "JudicialConfirmation",
+    "MediationOrganisation",
+    "MediationSession",
+    "Mediator",
+    "Outcome",
+    "Party",
+    "Recusal",
+    "Referral",
+    "RiskAssessment",
+    "RiskGrade",
+    "Subsidy",
+    "SubsidyBudget",
+    "SubsidyGrade",
+]
 
 
 class CaseWorkflow(models.Model):
@@ -97,77 +82,6 @@ class CaseWorkflow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version} ({self.city_code or '*'})"
-
-
-class MediationOrganisation(models.Model):
-    """A mediation organisation of a channel (调解组织), e.g. a town's people's
-    mediation committee or a city's medical-dispute mediation committee."""
-
-    name = models.CharField(_("name"), max_length=100)
-    channel = models.CharField(_("channel"), max_length=30, choices=Channel.choices)
-    # The dispute types it takes; empty means every type.
-    fields = models.JSONField(_("fields (dispute types)"), default=list, blank=True)
-    level = models.CharField(_("level"), max_length=10, choices=CenterLevel.choices)
-    region = models.ForeignKey(
-        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT
-    )
-    region_code = models.CharField(_("region code"), max_length=15, db_index=True)
-    city_code = models.CharField(_("city code"), max_length=4, db_index=True)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("mediation organisation")
-        verbose_name_plural = _("mediation organisations")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["region", "name"], name="disputes_organisation_unique_name"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Mediator(models.Model):
-    """A mediator or expert of the pool (专家库)."""
-
-    class Kind(models.TextChoices):
-        MEDIATOR = "mediator", _("mediator")  # 调解员
-        EXPERT = "expert", _("expert")  # 专家
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="mediator_profile",
-    )
-    name = models.CharField(_("name"), max_length=60)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    organisation = models.ForeignKey(
-        MediationOrganisation,
-        verbose_name=_("organisation"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="members",
-    )
-    specialties = models.JSONField(_("specialties"), default=list, blank=True)
-    # Region-code prefixes the mediator serves; the first is the home area.
-    regions = models.JSONField(_("regions served"), default=list)
-    region_code = models.CharField(_("home region"), max_length=15, db_index=True)
-    city_code = models.CharField(_("city code"), max_length=4, db_index=True)
-    qualifications = models.CharField(_("qualifications"), max_length=300, blank=True)
-    available = models.BooleanField(_("available"), default=True)
-    max_load = models.PositiveSmallIntegerField(_("maximum open cases"), default=10)
-
-    class Meta:
-        verbose_name = _("mediator or expert")
-        verbose_name_plural = _("mediators and experts")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Case(models.Model):
@@ -498,136 +412,6 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
-
-
-class Consultation(models.Model):
-    """A bi-weekly consultation (双周会诊) of hard cases, held in one town with the
-    "17+N" member units."""
-
-    region = models.ForeignKey(
-        "regions.Region", verbose_name=_("held in"), on_delete=models.PROTECT
-    )
-    region_code = models.CharField(_("region code"), max_length=15, db_index=True)
-    held_on = models.DateField(_("held on"))
-    chair = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("chair"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    attendees = models.JSONField(_("attending units"), default=list)
-
-    class Meta:
-        verbose_name = _("bi-weekly consultation")
-        verbose_name_plural = _("bi-weekly consultations")
-        ordering = ["-held_on", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.region_code} {self.held_on}"
-
-
-class ConsultationItem(models.Model):
-    """One hard case on a consultation's agenda: the decision and its follow-up."""
-
-    consultation = models.ForeignKey(
-        Consultation, on_delete=models.CASCADE, related_name="items"
-    )
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
-    decision = models.TextField(_("decision"), max_length=4000, blank=True)
-    follow_up_unit = models.CharField(_("follow-up by"), max_length=100, blank=True)
-    follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("consultation item")
-        verbose_name_plural = _("consultation items")
-
-    def __str__(self) -> str:
-        return f"{self.consultation_id} {self.case_id}"
-
-
-class SubsidyGrade(models.Model):
-    """A difficulty grade of the per-case subsidy (枣庄 个案奖补) and its range."""
-
-    city_code = models.CharField(_("city code"), max_length=4, blank=True)
-    code = models.CharField(_("code"), max_length=20)
-    label = models.CharField(_("label"), max_length=50)
-    amount_min = models.DecimalField(
-        _("minimum (yuan)"), max_digits=10, decimal_places=2
-    )
-    amount_max = models.DecimalField(
-        _("maximum (yuan)"), max_digits=10, decimal_places=2
-    )
-
-    class Meta:
-        verbose_name = _("subsidy grade")
-        verbose_name_plural = _("subsidy grades")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["city_code", "code"], name="disputes_grade_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(amount_min__gt=0)
-                & Q(amount_max__gte=models.F("amount_min")),
-                name="disputes_grade_range",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.label
-
-
-class SubsidyBudget(models.Model):
-    """A city's annual subsidy budget (default 1.5 million yuan)."""
-
-    city_code = models.CharField(_("city code"), max_length=4)
-    year = models.PositiveSmallIntegerField(_("year"))
-    amount = models.DecimalField(_("budget (yuan)"), max_digits=14, decimal_places=2)
-
-    class Meta:
-        verbose_name = _("subsidy budget")
-        verbose_name_plural = _("subsidy budgets")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["city_code", "year"], name="disputes_budget_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.city_code} {self.year}"
-
-
-class Subsidy(models.Model):
-    """A subsidy granted to the mediator of a closed and verified case."""
-
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="subsidy")
-    mediator = models.ForeignKey(Mediator, on_delete=models.PROTECT, related_name="+")
-    city_code = models.CharField(_("city code"), max_length=4, db_index=True)
-    region_code = models.CharField(_("region code"), max_length=15, db_index=True)
-    year = models.PositiveSmallIntegerField(_("budget year"))
-    grade = models.ForeignKey(
-        SubsidyGrade, null=True, blank=True, on_delete=models.PROTECT
-    )
-    amount = models.DecimalField(_("amount (yuan)"), max_digits=10, decimal_places=2)
-    # "One case, one decision" (一案一议) for major cases: the decision's reference.
-    major_decision = models.CharField(
-        _("decision (major case)"), max_length=100, blank=True
-    )
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("subsidy")
-        verbose_name_plural = _("subsidies")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0), name="disputes_subsidy_positive"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.amount}"
 
 
 class CaseCounter(DailyCounter):
