@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.models import Role, User
-from civicgrid.core import crypto
+from civicgrid.core import crypto, uploads
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
 from civicgrid.core.personal import id_number_is_valid
@@ -410,11 +410,7 @@ def consultation_create(
 # --- attachments -------------------------------------------------------------------
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-SIGNATURES = {
-    b"%PDF-": ("application/pdf", "pdf"),
-    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-}
+ATTACHMENT_TYPES = frozenset({uploads.PDF, uploads.JPEG, uploads.PNG})
 ATTACHMENT_KINDS = ("evidence", "signed_copy")
 
 
@@ -425,7 +421,7 @@ def case_attach(*, actor: Any, case: Case, content: bytes, kind: str) -> CaseAtt
         raise DisputeError(_("Unknown attachment kind."), field="kind")
     if not content or len(content) > MAX_ATTACHMENT_BYTES:
         raise DisputeError(_("The file is empty or larger than 10 MB."), field="file")
-    found = next((v for sig, v in SIGNATURES.items() if content.startswith(sig)), None)
+    found = uploads.sniff(content, ATTACHMENT_TYPES)
     if found is None:
         raise DisputeError(_("Only PDF, JPEG or PNG files are accepted."), field="file")
     agreement = Agreement.objects.filter(case=case).first()
@@ -433,11 +429,11 @@ def case_attach(*, actor: Any, case: Case, content: bytes, kind: str) -> CaseAtt
         raise DisputeError(_("The case has no agreement yet."), field="kind")
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
-        name = f"{case.code}-{digest[:16]}.{found[1]}"
+        name = f"{case.code}-{digest[:16]}.{found.extension}"
         att = CaseAttachment(
             case=case,
             kind=kind,
-            content_type=found[0],
+            content_type=found.content_type,
             size=len(content),
             sha256=digest,
         )

@@ -3,14 +3,11 @@
 import hashlib
 from dataclasses import dataclass
 
+from civicgrid.core.uploads import IMAGES, sniff
 from civicgrid.events.errors import EventError
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 9
-SIGNATURES = {
-    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-}
 
 
 @dataclass(frozen=True)
@@ -28,12 +25,15 @@ def check_photo(content: bytes, name: str = "photo") -> Photo:
         )
     if not content:
         raise EventError(f"{name}: empty file", field="photos")
-    kind = next((v for sig, v in SIGNATURES.items() if content.startswith(sig)), None)
-    if kind is None and content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        kind = ("image/webp", "webp")
+    kind = sniff(content, IMAGES)
     if kind is None:
         raise EventError(f"{name}: not a JPEG, PNG or WebP image", field="photos")
-    return Photo(content, kind[0], kind[1], hashlib.sha256(content).hexdigest())
+    return Photo(
+        content,
+        kind.content_type,
+        kind.extension,
+        hashlib.sha256(content).hexdigest(),
+    )
 
 
 def check_photos(files: list[tuple[str, bytes]]) -> list[Photo]:
