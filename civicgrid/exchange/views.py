@@ -2,13 +2,18 @@
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicgrid.core.reports import ImportRejected
 from civicgrid.events.views_staff import staff_required
+from civicgrid.exchange import bulk as b
 from civicgrid.exchange.upward import MONTH, reports_side_by_side
+from civicgrid.peace_index.models import IndexKind
 
 # (label, path into the report) of each row of the comparison table.
 ROWS: list[tuple[Any, tuple[str, ...]]] = [
@@ -51,38 +56,64 @@ def cities(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def bulk(request: HttpRequest) -> HttpResponse:
-    """Templates to download and the upload of a filled one, with its row report."""
-    from django.http import Http404
-
-    from civicgrid.core.reports import ImportRejected
-    from civicgrid.exchange import bulk as b
-
-    kind = request.GET.get("template")
+    """Every kind of bulk data the user may handle: its template, an export of the
+    current data in the template's shape, and the upload of a filled file with its
+    row report (nothing is written unless every row is good)."""
+    user: Any = request.user
+    scope = list(user.scope_prefixes)
+    allowed = {k: v for k, v in b.KINDS.items() if v.may(user)}
+    kind = request.GET.get("template") or request.GET.get("export")
     if kind:
-        if kind not in b.SHEETS:
+        if kind not in b.KINDS:
             raise Http404
-        answer = HttpResponse(b.template(b.SHEETS[kind]), content_type=b.XLSX)
-        answer["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
-        return answer
-    report = None
-    if request.method == "POST":
-        kind = request.POST.get("kind", "")
-        upload = request.FILES.get("file")
-        if kind in b.SHEETS and upload is not None:
+        if kind not in allowed:
+            raise PermissionDenied
+        if "template" in request.GET:
+            data, name = b.KINDS[kind].template(), f"{kind}-template.xlsx"
+        else:
+            options = {o: request.GET.get(o, "") for o in b.KINDS[kind].options}
             try:
-                report = b.bulk_import(
-                    actor=request.user,
-                    kind=kind,
-                    content=upload.read(),
-                    file_name=upload.name or "upload.xlsx",
-                    scope=list(request.user.scope_prefixes),  # type: ignore[union-attr]
+                data = b.bulk_export(
+                    actor=user, kind=kind, scope=scope, options=options
                 )
-            except ImportRejected as exc:
-                report = exc.report
+            except b.BadRequest as exc:
+                return HttpResponseBadRequest(str(exc))
+            name = f"{kind}-{timezone.localdate():%Y%m%d}.xlsx"
+        answer = HttpResponse(data, content_type=b.XLSX)
+        answer["Content-Disposition"] = f'attachment; filename="{name}"'
+        return answer
+    report, done = None, ""
+    if request.method == "POST":
+        done = request.POST.get("kind", "")
+        upload = request.FILES.get("file")
+        if done not in b.KINDS:
+            raise Http404
+        if done not in allowed:
+            raise PermissionDenied
+        if upload is None:
+            return HttpResponseBadRequest(_("Choose a file to upload."))
+        options = {o: request.POST.get(o, "") for o in b.KINDS[done].options}
+        try:
+            report = b.bulk_import(
+                actor=user,
+                kind=done,
+                content=upload.read(),
+                file_name=upload.name or "upload.xlsx",
+                scope=scope,
+                options=options,
+            )
+        except ImportRejected as exc:
+            report = exc.report
     status = 400 if report is not None and not report.ok else 200
     return render(
         request,
         "exchange/bulk.html",
-        {"sheets": b.SHEETS.values(), "report": report},
+        {
+            "kinds": allowed.values(),
+            "report": report,
+            "done": done,
+            "index_kinds": IndexKind.choices,
+            "sources": b.count_sources(scope) if "counts" in allowed else [],
+        },
         status=status,
     )

@@ -1,0 +1,503 @@
+"""The one-sheet bulk workbooks of the exchange: departments, grid staff and the
+disputes app's expert and mediator pool. A workbook has a row of labels, a row of
+machine keys, then one row per record; an export has the same shape, so it imports
+back unchanged. A row naming a record that already exists with the same values is
+counted as unchanged; one that exists with other values is refused (there is no
+bulk update: changes are made one by one in the back office, where they are
+reviewed). Nothing is written unless every row is good."""
+
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from civicgrid.accounts import services as accounts
+from civicgrid.accounts.models import Department, Role, StaffPost, User
+from civicgrid.core.personal import PersonalKind, mask
+from civicgrid.core.reports import ImportReport
+from civicgrid.core.scope import covers, prefixes_q
+from civicgrid.disputes import services as disputes
+from civicgrid.disputes.models import DisputeType, MediationOrganisation, Mediator
+from civicgrid.events.catalogue_sheets import aliases, norm
+from civicgrid.regions.models import Grid, Region
+
+MAX_ROWS = 20_000
+GRID_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_SPECIALIST)
+Write = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str
+    title: Any
+    columns: tuple[tuple[str, Any], ...]  # (machine key, label)
+    example: tuple[str, ...]
+    # Columns whose cell is one of a list of codes: a drop-down in the template.
+    choices: Mapping[str, Callable[[], list[str]]] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k, _label in self.columns]
+
+
+def write_sheet(sheet: Sheet, rows: Iterable[Sequence[Any]]) -> bytes:
+    """Labels, machine keys, the rows; drop-downs of codes; an example on a second
+    sheet (only the first sheet is imported)."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = str(sheet.title)[:31]
+    ws.append([str(label) for _k, label in sheet.columns])
+    ws.append(sheet.keys)
+    for row in rows:
+        ws.append(list(row))
+    for key, codes in sheet.choices.items():
+        letter = get_column_letter(sheet.keys.index(key) + 1)
+        dv = DataValidation(type="list", formula1='"' + ",".join(codes()) + '"')
+        dv.allow_blank = True
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}3:{letter}{MAX_ROWS}")
+    example = wb.create_sheet(_("example"))
+    example.append([str(label) for _k, label in sheet.columns])
+    example.append(sheet.keys)
+    example.append(list(sheet.example))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code typed as a number: 370303, not 370303.0
+    return str(value).strip()
+
+
+def read_sheet(
+    content: bytes, sheet: Sheet, report: ImportReport, name: str
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, {key: text}) of each filled row under the row of machine keys."""
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl and zipfile raise many kinds for a non-workbook
+        report.error(name, 1, _("not an Excel (xlsx) workbook"))
+        return
+    try:
+        header: list[str] | None = None
+        for line, raw in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
+            cells = [_text(v) for v in raw]
+            if header is None:
+                if set(sheet.keys) <= set(cells):
+                    header = cells
+                elif line > 2:
+                    report.error(
+                        name,
+                        line,
+                        _("no heading row naming the columns %(c)s")
+                        % {"c": ", ".join(sheet.keys)},
+                    )
+                    return
+                continue
+            if not any(cells):
+                continue
+            if line > MAX_ROWS:
+                report.error(name, line, _("too many rows"))
+                return
+            at = {k: header.index(k) for k in sheet.keys}
+            yield line, {k: cells[i] if i < len(cells) else "" for k, i in at.items()}
+    finally:
+        wb.close()
+
+
+def _region(code: str) -> Region | None:
+    if not code:
+        return None
+    return (
+        Region.objects.filter(code=code).first()
+        or Region.objects.filter(region_code=code).first()
+    )
+
+
+def _codes(labels: Callable[[], Iterable[tuple[str, str]]]) -> dict[str, str]:
+    """Code by every spelling: the code, its English and its Chinese label."""
+    return aliases(labels)
+
+
+# --- departments ---------------------------------------------------------------------
+
+DEPARTMENTS = Sheet(
+    "departments",
+    gettext_lazy("departments"),
+    (
+        ("name", gettext_lazy("department name")),
+        ("kind", gettext_lazy("kind")),
+        ("region", gettext_lazy("region code")),
+    ),
+    ("张店区城市管理局", "urban_management", "370303000000"),
+    {"kind": lambda: list(Department.Kind.values)},
+)
+
+
+def departments_rows(scope: Sequence[str]) -> list[list[Any]]:
+    qs = Department.objects.filter(prefixes_q(scope)).order_by("region_code", "name")
+    return [[d.name, d.kind, d.region_id] for d in qs]
+
+
+def departments_check(
+    rows: Sequence[tuple[int, dict[str, str]]],
+    scope: Sequence[str],
+    report: ImportReport,
+    name: str,
+) -> list[Write]:
+    kinds = _codes(lambda: ((k.value, str(k.label)) for k in Department.Kind))
+    writes: list[Write] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, r in rows:
+        region, kind = _region(r["region"]), kinds.get(norm(r["kind"]), "")
+        problem, existing = None, None
+        if not r["name"] or len(r["name"]) > 100:
+            problem = _("a name of 1 to 100 characters is required")
+        elif not kind:
+            problem = _("unknown department kind %(k)s") % {"k": r["kind"]}
+        elif region is None:
+            problem = _("unknown region %(c)s") % {"c": r["region"]}
+        elif not covers(scope, region.region_code):
+            problem = _("region %(c)s is outside your scope") % {"c": r["region"]}
+        elif (r["name"], region.code) in seen:
+            problem = _("same department as line %(n)s") % {
+                "n": seen[(r["name"], region.code)]
+            }
+        else:
+            existing = Department.objects.filter(name=r["name"], region=region).first()
+            if existing is not None and existing.kind != kind:
+                problem = _(
+                    "department %(d)s exists as %(k)s; change it in the back office"
+                ) % {"d": r["name"], "k": existing.kind}
+        if problem:
+            report.error(name, line, problem)
+            continue
+        assert region is not None
+        seen[(r["name"], region.code)] = line
+        if existing is not None:
+            report.skipped += 1
+            continue
+
+        def write(
+            actor: Any, n: str = r["name"], k: str = kind, g: Any = region
+        ) -> Any:
+            return accounts.department_create(actor=actor, name=n, kind=k, region=g)
+
+        writes.append(write)
+    return writes
+
+
+# --- grid staff ----------------------------------------------------------------------
+
+STAFF = Sheet(
+    "staff",
+    gettext_lazy("grid staff"),
+    (
+        ("username", gettext_lazy("username")),
+        ("display_name", gettext_lazy("name")),
+        ("phone", gettext_lazy("phone")),
+        ("role", gettext_lazy("role")),
+        ("grid", gettext_lazy("grid code")),
+    ),
+    ("zd_wgy_001", "王网格", "13800000000", "grid_worker", "370303001001001"),
+    {"role": lambda: [str(r) for r in GRID_ROLES]},
+)
+
+
+def staff_rows(scope: Sequence[str]) -> list[list[Any]]:
+    """Active grid posts in scope; phones masked (a bulk file leaves the system)."""
+    qs = (
+        StaffPost.objects.filter(prefixes_q(scope), role__in=GRID_ROLES, active=True)
+        .exclude(grid=None)
+        .select_related("user", "grid")
+        .order_by("region_code", "user__username", "role")
+    )
+    return [
+        [
+            p.user.username,
+            p.user.display_name,
+            mask(p.user.phone, PersonalKind.PHONE),
+            p.role,
+            p.grid.code,  # type: ignore[union-attr]
+        ]
+        for p in qs
+    ]
+
+
+def _same_person(user: User, r: Mapping[str, str]) -> bool:
+    """Blank cells say nothing; a masked phone is the export's form of the same one."""
+    phone_ok = r["phone"] in ("", user.phone, mask(user.phone, PersonalKind.PHONE))
+    return phone_ok and r["display_name"] in ("", user.display_name)
+
+
+def staff_check(
+    rows: Sequence[tuple[int, dict[str, str]]],
+    scope: Sequence[str],
+    report: ImportReport,
+    name: str,
+) -> list[Write]:
+    roles = _codes(lambda: ((str(r), str(r.label)) for r in GRID_ROLES))
+    writes: list[Write] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    people: dict[str, tuple[int, dict[str, str]]] = {}
+    for line, r in rows:
+        role = roles.get(norm(r["role"]), "")
+        grid = Grid.objects.filter(code=r["grid"]).first() if r["grid"] else None
+        user = User.objects.filter(username=r["username"]).first()
+        first = people.get(r["username"])
+        problem = None
+        if not r["username"] or len(r["username"]) > 150:
+            problem = _("a username is required")
+        elif not role:
+            problem = _("role must be one of %(r)s") % {"r": ", ".join(GRID_ROLES)}
+        elif grid is None:
+            problem = _("unknown grid %(g)s") % {"g": r["grid"]}
+        elif not covers(scope, grid.code):
+            problem = _("%(c)s is outside your scope") % {"c": r["grid"]}
+        elif (
+            r["phone"]
+            and not (r["phone"].isdigit() and len(r["phone"]) == 11)
+            and (user is None or r["phone"] != mask(user.phone, PersonalKind.PHONE))
+        ):
+            problem = _("phone %(p)s is not an 11-digit mobile number") % {
+                "p": r["phone"]
+            }
+        if problem is None and (r["username"], role, r["grid"]) in seen:
+            problem = _("same post as line %(n)s") % {
+                "n": seen[(r["username"], role, r["grid"])]
+            }
+        elif (
+            problem is None
+            and first
+            and (
+                (first[1]["display_name"], first[1]["phone"])
+                != (r["display_name"], r["phone"])
+            )
+        ):
+            problem = _("name or phone differ from line %(n)s") % {"n": first[0]}
+        if problem is None and user is not None and not _same_person(user, r):
+            problem = _(
+                "user %(u)s exists with another name or phone; change it in the back office"
+            ) % {"u": r["username"]}
+        if problem:
+            report.error(name, line, problem)
+            continue
+        seen[(r["username"], role, r["grid"])] = line
+        people.setdefault(r["username"], (line, r))
+        if (
+            user is not None
+            and StaffPost.objects.filter(
+                user=user, role=role, grid=grid, active=True
+            ).exists()
+        ):
+            report.skipped += 1
+            continue
+
+        def write(
+            actor: Any, r: dict[str, str] = r, role: str = role, g: Any = grid
+        ) -> Any:
+            # A user named on several rows is created by the first of them.
+            person = User.objects.filter(username=r["username"]).first()
+            if person is None:
+                person = accounts.user_create(
+                    actor=actor,
+                    username=r["username"],
+                    password=None,
+                    display_name=r["display_name"],
+                    phone=r["phone"],
+                )
+            return accounts.staff_post_create(
+                actor=actor, user=person, role=role, grid=g
+            )
+
+        writes.append(write)
+    return writes
+
+
+# --- the expert and mediator pool (disputes) -------------------------------------------
+
+EXPERTS = Sheet(
+    "experts",
+    gettext_lazy("experts and mediators"),
+    (
+        ("name", gettext_lazy("name")),
+        ("kind", gettext_lazy("kind")),
+        ("region", gettext_lazy("home region code")),
+        ("also_serves", gettext_lazy("other region codes served")),
+        ("specialties", gettext_lazy("specialties (dispute types)")),
+        ("organisation", gettext_lazy("organisation")),
+        ("qualifications", gettext_lazy("qualifications")),
+        ("max_load", gettext_lazy("maximum open cases")),
+        ("username", gettext_lazy("account (username)")),
+    ),
+    (
+        "赵专家",
+        "expert",
+        "370303",
+        "370302",
+        "marriage_family,neighbours",
+        "",
+        "律师",
+        "10",
+        "",
+    ),
+    {"kind": lambda: list(Mediator.Kind.values)},
+)
+SEPARATORS = str.maketrans({c: "," for c in "，、;； "})
+
+
+def _split(text: str) -> list[str]:
+    return [p for p in text.translate(SEPARATORS).split(",") if p]
+
+
+def experts_rows(scope: Sequence[str]) -> list[list[Any]]:
+    qs = (
+        Mediator.objects.filter(prefixes_q(scope))
+        .select_related("organisation", "user")
+        .order_by("region_code", "name", "pk")
+    )
+    return [
+        [
+            m.name,
+            m.kind,
+            m.region_code,
+            ",".join(m.regions[1:]),
+            ",".join(m.specialties),
+            m.organisation.name if m.organisation else "",
+            m.qualifications,
+            m.max_load,
+            m.user.username if m.user else "",
+        ]
+        for m in qs
+    ]
+
+
+def _mediator_state(m: Mediator) -> tuple[Any, ...]:
+    return (
+        m.kind,
+        list(m.regions),
+        sorted(m.specialties),
+        m.organisation_id,
+        m.qualifications,
+        m.max_load,
+        m.user_id,
+    )
+
+
+def experts_check(
+    rows: Sequence[tuple[int, dict[str, str]]],
+    scope: Sequence[str],
+    report: ImportReport,
+    name: str,
+) -> list[Write]:
+    kinds = _codes(lambda: ((k.value, str(k.label)) for k in Mediator.Kind))
+    types = _codes(lambda: ((t.value, str(t.label)) for t in DisputeType))
+    writes: list[Write] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, r in rows:
+        kind = kinds.get(norm(r["kind"]), "")
+        home = _region(r["region"])
+        served = [_region(c) for c in _split(r["also_serves"])]
+        specialties = [types.get(norm(s), "") for s in _split(r["specialties"])]
+        orgs = list(
+            MediationOrganisation.objects.filter(
+                prefixes_q(scope), name=r["organisation"]
+            )
+        )
+        user = User.objects.filter(username=r["username"]).first()
+        problem = None
+        if not r["name"] or len(r["name"]) > 60:
+            problem = _("a name of 1 to 60 characters is required")
+        elif not kind:
+            problem = _("kind must be one of %(k)s") % {
+                "k": ", ".join(Mediator.Kind.values)
+            }
+        elif home is None or None in served:
+            problem = _("unknown region in %(c)s") % {
+                "c": " ".join([r["region"], r["also_serves"]]).strip()
+            }
+        elif not all(covers(scope, g.region_code) for g in [home, *served] if g):
+            problem = _("%(c)s is outside your scope") % {"c": r["region"]}
+        elif "" in specialties:
+            problem = _("unknown dispute type in %(s)s") % {"s": r["specialties"]}
+        elif r["organisation"] and len(orgs) != 1:
+            problem = _("no single organisation named %(o)s in your scope") % {
+                "o": r["organisation"]
+            }
+        elif r["username"] and user is None:
+            problem = _("unknown account %(u)s") % {"u": r["username"]}
+        elif not (r["max_load"] or "10").isdigit() or not (
+            1 <= int(r["max_load"] or "10") <= 1000
+        ):
+            problem = _("maximum open cases must be a whole number from 1 to 1000")
+        if problem:
+            report.error(name, line, problem)
+            continue
+        assert home is not None
+        key = (r["name"], home.region_code)
+        if key in seen:
+            report.error(name, line, _("same person as line %(n)s") % {"n": seen[key]})
+            continue
+        seen[key] = line
+        values: dict[str, Any] = {
+            "kind": kind,
+            "regions": [home.region_code, *(g.region_code for g in served if g)],
+            "specialties": specialties,
+            "organisation": orgs[0] if orgs else None,
+            "qualifications": r["qualifications"],
+            "max_load": int(r["max_load"] or "10"),
+            "user": user,
+        }
+        same = [
+            m
+            for m in Mediator.objects.filter(
+                name=r["name"], region_code=home.region_code
+            )
+        ]
+        if same:
+            wanted = (
+                kind,
+                values["regions"],
+                sorted(specialties),
+                orgs[0].pk if orgs else None,
+                r["qualifications"],
+                values["max_load"],
+                user.pk if user else None,
+            )
+            if any(_mediator_state(m) == wanted for m in same):
+                report.skipped += 1
+            else:
+                report.error(
+                    name,
+                    line,
+                    _(
+                        "%(n)s is in the pool with other values; change it in the back office"
+                    )
+                    % {"n": r["name"]},
+                )
+            continue
+        if user is not None and Mediator.objects.filter(user=user).exists():
+            report.error(
+                name,
+                line,
+                _("account %(u)s already belongs to another pool member")
+                % {"u": r["username"]},
+            )
+            continue
+
+        def write(actor: Any, n: str = r["name"], v: dict[str, Any] = values) -> Any:
+            return disputes.mediator_create(actor=actor, name=n, **v)
+
+        writes.append(write)
+    return writes
