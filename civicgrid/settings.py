@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "civicgrid.peace_index",
     "civicgrid.disputes",
     "civicgrid.exchange",
+    "civicgrid.registry",
     "civicgrid.web",
 ]
 
@@ -245,6 +246,10 @@ REST_FRAMEWORK = {
         "public_report": os.environ.get("CIVICGRID_PUBLIC_REPORT_RATE", "30/hour"),
         # sign-in form posts per source address (civicgrid.accounts.middleware)
         "login": os.environ.get("CIVICGRID_LOGIN_RATE", "30/min"),
+        # Open311 (civicgrid.exchange.open311_throttle): POSTs per client (API key),
+        # GETs per client or per address without a key; a client may have its own
+        "open311_post": os.environ.get("CIVICGRID_OPEN311_POST_RATE", "120/min"),
+        "open311_read": os.environ.get("CIVICGRID_OPEN311_READ_RATE", "300/min"),
     },
 }
 
@@ -265,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "CenterLevelEnum": "civicgrid.disputes.models.CenterLevel",
         "CaseSourceEnum": "civicgrid.disputes.models.CaseSource",
         "IndexKindEnum": "civicgrid.peace_index.models.IndexKind",
+        "HouseKindEnum": "civicgrid.registry.models.HouseKind",
+        "VisitKindEnum": "civicgrid.registry.models.VisitKind",
     },
 }
 

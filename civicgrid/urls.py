@@ -90,6 +90,7 @@ api_v1: list[URLPattern | URLResolver] = [
     ),
     path("peace-index/", include("civicgrid.peace_index.api_urls")),
     path("disputes/", include("civicgrid.disputes.api_urls")),
+    path("registry/", include("civicgrid.registry.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

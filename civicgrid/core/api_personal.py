@@ -33,6 +33,7 @@ REVEALABLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # A user's regions are those of their active staff posts.
     "accounts.user": ("pk", "posts__region_code", ("phone",)),
     "disputes.party": ("pk", "case__region_code", ("name", "id_number", "phone")),
+    "registry.person": ("pk", "region_code", ("name", "id_number", "phone")),
 }
 
 

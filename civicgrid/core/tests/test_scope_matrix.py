@@ -31,6 +31,8 @@ from civicgrid.disputes.tests.factories import parties as dispute_parties
 from civicgrid.events.models import Event, SupervisionOrder, Whistle
 from civicgrid.events.services import event_report
 from civicgrid.regions.models import Grid, GridIndexVersion, Region
+from civicgrid.registry.models import Household, Visit
+from civicgrid.registry.services import household_collect, visit_record
 from civicgrid.urls import api_v1
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,8 @@ class Refs:
     lat: float
     event_a: str = ""  # an event in grid_a, reported by the citizen caller
     case_a: str = ""  # a dispute case of town A, registered by its center
+    household_a: int = 0  # a household of grid_a, its head's phone 13812345678
+    visit_a: int = 0  # the grid worker's visit to it
 
     def scope(self, caller: str) -> list[str] | None:
         """The prefixes each caller should hold; None for anonymous."""
@@ -142,7 +146,10 @@ def refs(callers: dict[str, Any]) -> Refs:
         lat=point.y,
         reporter_phone="13812345678",
     )
+    home, visit = registry_household_and_visit(callers["grid_worker"].user, grid_a)
     return Refs(
+        household_a=home,
+        visit_a=visit,
         grid_a=grid_a,
         grid_a_other=first_grid(TOWN_A, last=True),
         grid_b=first_grid(TOWN_B),
@@ -161,6 +168,17 @@ def refs(callers: dict[str, Any]) -> Refs:
             parties=dispute_parties(),
         ).code,
     )
+
+
+def registry_household_and_visit(worker: Any, grid_code: str) -> tuple[int, int]:
+    collection, _ = household_collect(
+        actor=worker,
+        grid=Grid.objects.get(code=grid_code),
+        fields={"address": "新华小区1号楼101"},
+        persons=[{"name": "王建国", "phone": "13812345678", "relation": "head"}],
+    )
+    visit, _ = visit_record(actor=worker, household=collection.household)
+    return collection.household_id, visit.pk
 
 
 # --- independent expectations (plain ORM, not the product's selectors) ------------
@@ -573,6 +591,38 @@ def check_dispute_ledger(refs: Refs, caller: str, scope: list[str], body: Any) -
     assert body[:2] == b"PK"
 
 
+REGISTRY_SEES_A = {"town_a", "county", "grid_worker", "city", "superuser"}
+
+
+def check_registry_rows(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Households or visits of the scope only; the grid's team and its centers see
+    household A's."""
+    rows = page(body)
+    for row in rows:
+        assert within(scope, row["region_code"]), row
+    ids = {row.get("household", row["id"]) for row in rows}
+    assert (refs.household_a in ids) == (caller in REGISTRY_SEES_A), ids
+
+
+def check_household(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Household A with its head masked and its visit."""
+    assert body["id"] == refs.household_a
+    assert body["persons"][0]["name"] == "王**"
+    assert body["persons"][0]["phone"] == "138****5678"
+    assert [v["id"] for v in body["visits"]] == [refs.visit_a]
+
+
+def check_visit(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    assert body["id"] == refs.visit_a and body["household"] == refs.household_a
+
+
+def check_registry_refused(
+    refs: Refs, caller: str, scope: list[str], body: Any
+) -> None:
+    """An empty collection or visit is refused field by field; nothing written."""
+    assert body and Household.objects.count() == 1 and Visit.objects.count() == 1
+
+
 # --- the cases ------------------------------------------------------------------------
 
 
@@ -824,6 +874,33 @@ CASES: dict[str, Case] = {
         check_dispute_ledger,
         raw=True,
     ),
+    # registry (civicgrid.registry.api_urls)
+    "registry_households": Case(
+        "registry-household-list", f"registry/households/?{L}", check_registry_rows
+    ),
+    "registry_household_a": Case(
+        "registry-household-detail",
+        "registry/households/{household_a}/",
+        check_household,
+    ),
+    "registry_collection_empty": Case(
+        "registry-collection-create",
+        "registry/collections/",
+        check_registry_refused,
+        method="empty",
+    ),
+    "registry_visits": Case(
+        "registry-visit-list", f"registry/visits/?{L}", check_registry_rows
+    ),
+    "registry_visit_a": Case(
+        "registry-visit-detail", "registry/visits/{visit_a}/", check_visit
+    ),
+    "registry_visit_empty": Case(
+        "registry-visit-list",
+        "registry/visits/",
+        check_registry_refused,
+        method="empty",
+    ),
 }
 
 # The expected status of every case for every caller. Anonymous callers get 403,
@@ -901,6 +978,12 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_consultation_empty": (403, 403, 400, 400, 400, 403, 403, 400, 400),
     "dispute_stats":          (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_ledger":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
+    "registry_households":    (403,  403,  200,  200,  200,  403,  200,  200,  200),
+    "registry_household_a":   (403,  403,  200,  404,  200,  403,  200,  200,  200),
+    "registry_collection_empty": (403, 403, 400, 400, 400, 403, 400, 400, 400),
+    "registry_visits":        (403,  403,  200,  200,  200,  403,  200,  200,  200),
+    "registry_visit_a":       (403,  403,  200,  404,  200,  403,  200,  200,  200),
+    "registry_visit_empty":   (403,  403,  400,  400,  400,  403,  400,  400,  400),
 }
 # fmt: on
 
