@@ -27,7 +27,16 @@ from civicgrid.exchange.open311_format import Open311Error
 @admin.register(Open311Client)
 class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "key_prefix", "source", "active", "last_used_at"]
-    fields = ["name", "contact", "source", "active", "key_prefix", "last_used_at"]
+    fields = [
+        "name",
+        "contact",
+        "source",
+        "active",
+        "post_rate",
+        "read_rate",
+        "key_prefix",
+        "last_used_at",
+    ]
     readonly_fields = ["key_prefix", "last_used_at"]
 
     def save_model(
@@ -40,7 +49,8 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             actor=request.user, name=obj.name, contact=obj.contact
         )
         client.source, client.active = obj.source, obj.active
-        client.save(update_fields=["source", "active"])
+        client.post_rate, client.read_rate = obj.post_rate, obj.read_rate
+        client.save(update_fields=["source", "active", "post_rate", "read_rate"])
         obj.pk = client.pk
         obj.key_prefix, obj.key_digest = client.key_prefix, client.key_digest
         messages.warning(

@@ -1,6 +1,7 @@
 """Exchange with other systems: Open311 clients, service attributes and requests;
 connected government systems with signed push, replay protection and webhooks."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +9,12 @@ from civicgrid.core.personal import PersonalDataField, PersonalKind
 from civicgrid.events.models import Event, Matter, Source
 
 # --- Open311 GeoReport v2 --------------------------------------------------------
+
+
+RATE_VALIDATOR = RegexValidator(
+    r"^[1-9][0-9]{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    _("Write a rate as number/period, e.g. 120/hour."),
+)
 
 
 class Open311Client(models.Model):
@@ -25,6 +32,22 @@ class Open311Client(models.Model):
     key_prefix = models.CharField(_("key prefix"), max_length=8, unique=True)
     key_digest = models.CharField(max_length=64, unique=True)
     active = models.BooleanField(_("active"), default=True)
+    # Requests this client may make, as "number/period" (period s, min, hour, day);
+    # blank: the site's open311_post / open311_read rates.
+    post_rate = models.CharField(
+        _("POST rate"),
+        max_length=20,
+        blank=True,
+        validators=[RATE_VALIDATOR],
+        help_text=_("e.g. 120/hour; blank for the site default"),
+    )
+    read_rate = models.CharField(
+        _("GET rate"),
+        max_length=20,
+        blank=True,
+        validators=[RATE_VALIDATOR],
+        help_text=_("e.g. 600/min; blank for the site default"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 

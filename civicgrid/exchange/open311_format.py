@@ -31,9 +31,12 @@ ITEM = {
 class Open311Error(Exception):
     """An answer in the spec's error shape: [{code, description}] with an HTTP status."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(
+        self, status: int, description: str, *, retry_after: int | None = None
+    ) -> None:
         self.status = status
         self.description = description
+        self.retry_after = retry_after  # seconds, for a 429
         super().__init__(description)
 
 
@@ -83,9 +86,13 @@ def respond(fmt: str, root: str, value: Any, *, status: int = 200) -> HttpRespon
 
 def error_response(fmt: str, errors: Sequence[Open311Error]) -> HttpResponse:
     status = errors[0].status if errors else 400
-    return respond(
+    answer = respond(
         fmt,
         "errors",
         [{"code": e.status, "description": e.description} for e in errors],
         status=status,
     )
+    wait = max((e.retry_after or 0 for e in errors), default=0)
+    if wait:
+        answer["Retry-After"] = str(wait)
+    return answer

@@ -23,6 +23,7 @@ from civicgrid.exchange.open311 import (
     visible_events,
 )
 from civicgrid.exchange.open311_format import Open311Error, w3c
+from civicgrid.exchange.open311_media import media_url_clean
 
 # FixMyStreet's additional states, for the updates extension.
 FMS_STATES = {
@@ -107,6 +108,7 @@ def update_post(
     status = params["status"].upper()
     if len(params.get("description", "")) > MAX_DESCRIPTION:
         raise Open311Error(400, _("description is longer than 4000 characters"))
+    media_url = media_url_clean(params.get("media_url"))
     first = Open311Update.objects.filter(
         client=client, update_id=params["update_id"]
     ).first()
@@ -119,7 +121,7 @@ def update_post(
             update_id=params["update_id"][:100],
             status=status[:10],
             description=params.get("description", ""),
-            media_url=params.get("media_url", "")[:500],
+            media_url=media_url,
             email=params.get("email", ""),
             first_name=params.get("first_name", ""),
             last_name=params.get("last_name", ""),

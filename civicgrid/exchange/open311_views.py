@@ -1,6 +1,7 @@
 """GeoReport v2 endpoints at /open311/v2/: XML by default or by ``.xml``, JSON by
 ``.json``; every failure in the spec's ``errors`` shape. POST methods need an API
-key; the GET methods are public and never show the reporter's contact."""
+key; the GET methods are public and never show the reporter's contact. Every method
+counts against a rate (per client, or per address without a key): 429 past it."""
 
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,8 @@ from civicgrid.exchange.open311_format import (
     error_response,
     respond,
 )
+from civicgrid.exchange.open311_media import media_url_clean
+from civicgrid.exchange.open311_throttle import check_rate
 
 
 def _format(fmt: str | None) -> str:
@@ -50,6 +53,7 @@ def endpoint(
                         405, _("method %(m)s not allowed") % {"m": request.method}
                     )
                 params = _params(request)
+                check_rate(request, params)
                 city = open311.jurisdiction_city(params.get("jurisdiction_id"))
                 return view(request, out, params, city, **kw)
             except Open311Error as exc:
@@ -137,7 +141,7 @@ def _post_request(
         long=long,
         address_string=params.get("address_string", "")[:300],
         address_id=params.get("address_id", "")[:50],
-        media_url=params.get("media_url", "")[:500],
+        media_url=media_url_clean(params.get("media_url")),
         email=params.get("email", "")[:200],
         device_id=params.get("device_id", "")[:200],
         account_id=params.get("account_id", "")[:200],

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Role, User
@@ -52,6 +53,12 @@ def no_lockout_bookkeeping(settings: Any) -> None:
     """``force_login`` has no request address, which the lockout records (axes) cannot
     store on PostgreSQL; sign-in protection is the accounts app's to test."""
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_buckets() -> None:
+    """Every test starts with empty Open311 rate buckets (kept in the cache)."""
+    cache.clear()
 
 
 def ensure_reference_data() -> None:
