@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import itertools
 import json
 import os
 import platform
@@ -246,10 +247,11 @@ def _setup(data_dir: Path) -> dict[str, Any]:
 
     table = MonthlyCount._meta.db_table
     with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":  # COPY text, a chunk of lines at a time
             with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows():
-                    copy.write_row(row)
+                it = rows()
+                while chunk := list(itertools.islice(it, 200_000)):
+                    copy.write("".join("\t".join(map(str, r)) + "\n" for r in chunk))
         else:
             marks = ", ".join(["%s"] * 8)
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows())  # noqa: S608
@@ -488,6 +490,18 @@ def main() -> None:
     )
     parser.add_argument("--phases", default="setup,month,backfill")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--pg-url",
+        help="an existing PostgreSQL database (kept set-up) instead of a throw-away server",
+    )
+    parser.add_argument(
+        "--dry", action="store_true", help="print the figures, write no results"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a trial on a kept directory: its data and yardstick, no results",
+    )
     args = parser.parse_args()
     if args.worker:
         out = worker(args.worker, args.data, args.profile)
@@ -505,7 +519,13 @@ def main() -> None:
 
         django.setup()
         log("== data and yardstick")
-        report["data"] = prepare(data_dir)  # the same every time (fixed seed)
+        kept = data_dir / "data.json"
+        if args.quick and kept.exists():  # a trial: no new yardstick, no results
+            report["data"] = json.loads(kept.read_text())
+            args.dry = True
+        else:
+            report["data"] = prepare(data_dir)  # the same every time (fixed seed)
+            kept.write_text(json.dumps(report["data"]))
         report["backends"] = {}
         if args.only in (None, "sqlite"):
             log("== SQLite")
@@ -516,7 +536,11 @@ def main() -> None:
         if args.only in (None, "postgresql"):
             log("== PostgreSQL")
             why = PostGISServer.unavailable()
-            if why and "PostGIS" not in why:
+            if args.pg_url:
+                report["backends"]["postgresql"] = bench_backend(
+                    "postgresql", args.pg_url, data_dir, phases, args.profile
+                )
+            elif why and "PostGIS" not in why:
                 report["backends"]["postgresql"] = {"skipped": why}
             else:
                 with PostGISServer(args.port) as server:
@@ -525,12 +549,15 @@ def main() -> None:
                         "postgresql", url, data_dir, phases, args.profile
                     )
     report["machine"]["load_avg_end"] = [round(v, 2) for v in os.getloadavg()]
+    lines = summary(report)
+    if args.dry:
+        log("\n" + "\n".join(lines))
+        return
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     (RESULTS_DIR / f"peace-{stamp}.json").write_text(
         json.dumps(report, indent=1, ensure_ascii=False)
     )
-    lines = summary(report)
     (RESULTS_DIR / "peace-latest.txt").write_text("\n".join(lines) + "\n")
     log("\n" + "\n".join(lines))
     log(f"\nwritten: bench/results/peace-{stamp}.json")

@@ -68,15 +68,18 @@ class PublishedArea(APIView):
         if month is None:
             raise Http404(_("No published figures for this area."))
         history = selectors.area_history(published, region.region_code, month)
-        children = published.filter(
-            month=month, parent_code=region.region_code
-        ).order_by("rank", "region_code")
+        children = list(
+            published.filter(month=month, parent_code=region.region_code).order_by(
+                "rank", "region_code"
+            )
+        )
+        names = selectors.item_names(history + children)
         return Response(
             {
                 "area": {"code": region.code, "name": region.name},
-                "latest": selectors.result_dict(history[-1]),
-                "history": [selectors.result_dict(r) for r in history],
-                "children": [selectors.result_dict(r) for r in children],
+                "latest": selectors.result_dict(history[-1], names),
+                "history": [selectors.result_dict(r, names) for r in history],
+                "children": [selectors.result_dict(r, names) for r in children],
             }
         )
 
@@ -96,9 +99,13 @@ class ResultList(APIView):
         qs = qs.filter(month=month).select_related("region")
         if request.query_params.get("level"):
             qs = qs.filter(level=request.query_params["level"])
-        rows = qs.order_by("level", "rank", "region_code")[:2000]
+        rows = list(qs.order_by("level", "rank", "region_code")[:2000])
+        names = selectors.item_names(rows)
         return Response(
-            {"month": month, "results": [selectors.result_dict(r) for r in rows]}
+            {
+                "month": month,
+                "results": [selectors.result_dict(r, names) for r in rows],
+            }
         )
 
 

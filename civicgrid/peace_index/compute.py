@@ -57,6 +57,18 @@ class Figures:
     notes: list[str] = field(default_factory=list)
 
 
+def group_sum(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """The sum of ``values`` (rows, or rows × columns) per group, each group's rows
+    added one after the other in row order: the very sums of ``np.add.at`` (and
+    so bit for bit the same floats), at ``np.bincount``'s speed."""
+    if values.ndim == 1:
+        return np.bincount(group, weights=values, minlength=n_groups)
+    out = np.empty((n_groups, values.shape[1]))
+    for k, column in enumerate(np.ascontiguousarray(values.T)):
+        out[:, k] = np.bincount(group, weights=column, minlength=n_groups)
+    return out
+
+
 def rollup(parent: np.ndarray, depth: Sequence[int], own: np.ndarray) -> np.ndarray:
     """Each area's counts plus those of everything below it (deepest level first)."""
     total = own.astype(np.float64, copy=True)
@@ -64,7 +76,7 @@ def rollup(parent: np.ndarray, depth: Sequence[int], own: np.ndarray) -> np.ndar
     for d in sorted(set(depth_arr.tolist()), reverse=True):
         rows = np.nonzero((depth_arr == d) & (parent >= 0))[0]
         if len(rows):
-            np.add.at(total, parent[rows], total[rows])
+            total += group_sum(parent[rows], total[rows], len(total))
     return total
 
 
@@ -75,21 +87,18 @@ def marshall(y: np.ndarray, n: np.ndarray, group: np.ndarray) -> np.ndarray:
     y: counts (rows × items), n: populations (rows), group: group id per row.
     """
     n_groups = int(group.max()) + 1 if len(group) else 0
-    k = y.shape[1]
-    sum_y = np.zeros((n_groups, k))
-    np.add.at(sum_y, group, y)
+    sum_y = group_sum(group, y, n_groups)
     sum_n = np.bincount(group, weights=n, minlength=n_groups)
     size = np.bincount(group, minlength=n_groups).astype(np.float64)
     m = sum_y / sum_n[:, None]  # pooled rate of the group
     r = y / n[:, None]
-    dev = n[:, None] * (r - m[group]) ** 2
-    s2 = np.zeros((n_groups, k))
-    np.add.at(s2, group, dev)
+    m_row = m[group]
+    dev = n[:, None] * (r - m_row) ** 2
+    s2 = group_sum(group, dev, n_groups)
     s2 /= sum_n[:, None]
     n_bar = sum_n / size
     a = np.maximum(s2 - m / n_bar[:, None], 0.0)
     a_row = a[group]
-    m_row = m[group]
     denom = a_row + m_row / n[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.where(denom > 0, a_row / denom, 0.0)
@@ -101,13 +110,12 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     rounded to 6 decimals so that float noise never splits a tie."""
     v = np.round(values, 6)
     order = np.lexsort((np.arange(len(v)), -v))
+    ranked = v[order]
+    pos = np.arange(len(v))
+    starts = np.ones(len(v), dtype=bool)
+    starts[1:] = ranked[1:] != ranked[:-1]
     ranks = np.empty(len(v), dtype=np.int64)
-    prev = None
-    for pos, row in enumerate(order):
-        if prev is None or v[row] != v[prev]:
-            current = pos + 1
-        ranks[row] = current
-        prev = row
+    ranks[order] = np.maximum.accumulate(np.where(starts, pos, 0)) + 1
     return ranks
 
 
@@ -128,11 +136,14 @@ def compute(
     y: np.ndarray,
     method: Method,
     y_last_year: np.ndarray | None,
+    before_rate: np.ndarray | None = None,
 ) -> Figures:
     """The figures of every area for one month.
 
     y, y_last_year: counts rolled up (areas × items); y_last_year is None when the
-    month a year before has no counts at all.
+    month a year before has no counts at all. ``before_rate``: the stabilised
+    weighted rate of that month if already computed (a back-fill keeps it), else
+    it is computed from ``y_last_year``.
     """
     n = areas.population
     w = method.weights
@@ -165,10 +176,14 @@ def compute(
     class_change = np.full(count, np.nan)
     governance = np.full(count, 50.0)
     notes: list[str] = []
-    if y_last_year is None:
+    if y_last_year is None and before_rate is None:
         notes.append("no counts a year before: governance value 50 for every area")
     else:
-        before = weighted_eb(areas, y_last_year, w)
+        if before_rate is not None:
+            before = before_rate
+        else:
+            assert y_last_year is not None
+            before = weighted_eb(areas, y_last_year, w)
         with np.errstate(invalid="ignore", divide="ignore"):
             yoy = np.where(
                 before > 0,

@@ -2,10 +2,13 @@
 and its monthly counts (one query for as many months as asked, so that a
 back-fill reads each count once)."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import Sum
 
 from civicgrid.peace_index import compute as calc
@@ -23,6 +26,9 @@ class CityInputs:
     notes: list[str]
     items: list[str]
     own: dict[str, np.ndarray] = field(default_factory=dict)
+    # the stabilised weighted rate of a month, by (month, weights): a back-fill
+    # computes each month once and finds it again as the year before of a later one
+    stabilised: dict[tuple[str, bytes], np.ndarray] = field(default_factory=dict)
 
     def rolled(self, month: str) -> np.ndarray | None:
         own = self.own.get(month)
@@ -30,6 +36,16 @@ class CityInputs:
             return None
         depth = [len(c) for c in self.areas.codes]
         return calc.rollup(self.areas.parent, depth, own)
+
+    def stabilised_rate(self, month: str, weights: np.ndarray) -> np.ndarray | None:
+        """The month's stabilised weighted rate (None: no counts that month)."""
+        key = (month, weights.tobytes())
+        if key not in self.stabilised:
+            y = self.rolled(month)
+            if y is None:
+                return None
+            self.stabilised[key] = calc.weighted_eb(self.areas, y, weights)
+        return self.stabilised[key]
 
 
 def city_inputs(
@@ -107,6 +123,39 @@ def load_counts(
     """Each area's own counts (areas × items) of each month that has any. Rows of
     several sources for the same area and item add up; a row of an area without
     population counts at its nearest area above; unknown items are ignored."""
+    per_month = _packed_rows(kind, city_code, months, areas, items)
+    if per_month is None:
+        per_month = _plain_rows(kind, city_code, months, areas, items)
+    return own_counts(per_month, areas, items)
+
+
+def own_counts(
+    per_month: "Rows", areas: calc.Areas, items: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The rows of each month (area row, item column, count; -1: not computed)
+    added up into an areas × items array; months without any row left out."""
+    out = {}
+    size = len(areas.codes) * len(items)
+    for month, (at_r, at_k, counts) in sorted(per_month.items()):
+        keep = (at_r >= 0) & (at_k >= 0)
+        if keep.any():
+            cell = at_r[keep] * len(items) + at_k[keep]
+            own = np.bincount(cell, weights=counts[keep], minlength=size)
+            out[month] = own.reshape(len(areas.codes), len(items))
+    return out
+
+
+Rows = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # month: row, item, count
+
+
+def _plain_rows(
+    kind: str,
+    city_code: str,
+    months: Sequence[str],
+    areas: calc.Areas,
+    items: Sequence[str],
+) -> Rows:
+    """The counts through the ORM, one row object each (any code)."""
     rows = list(
         MonthlyCount.objects.filter(
             kind=kind, city_code=city_code, month__in=list(months)
@@ -123,14 +172,87 @@ def load_counts(
     at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])[inv_r]
     at_k = np.array([col_of.get(str(c), -1) for c in uniq_k.tolist()])[inv_k]
     counts = np.array(values, dtype=float)
-    keep = (at_r >= 0) & (at_k >= 0)
-    out = {}
-    for m, month in enumerate(uniq_m.tolist()):
-        sel = keep & (inv_m == m)
-        if sel.any():
-            own = np.zeros((len(areas.codes), len(items)))
-            np.add.at(own, (at_r[sel], at_k[sel]), counts[sel])
-            out[str(month)] = own
+    return {
+        str(month): (at_r[inv_m == m], at_k[inv_m == m], counts[inv_m == m])
+        for m, month in enumerate(uniq_m.tolist())
+    }
+
+
+SEP = "|"
+CODE_RE = re.compile(r"[1-9][0-9]{0,17}")  # a division code read as an integer
+
+
+# "area item count …" of each month: the area code as a number, the item as the
+# position of "|code|" in the pattern (0: not an item); and whether every area
+# code of the month is a plain number (else the rows are read one by one)
+PACKED_SQL = {
+    "postgresql": (
+        "SELECT month, count(*), bool_and(region_code ~ '^[1-9][0-9]{{0,17}}$')::int, "
+        "string_agg(region_code || ' ' || strpos(%s, '|' || indicator_code || '|') "
+        "|| ' ' || count, ' ') FROM {table} WHERE kind = %s AND city_code = %s "
+        "AND month = {months} GROUP BY month"
+    ),
+    "sqlite": (
+        "SELECT month, count(*), min(region_code GLOB '[1-9]*' AND region_code NOT "
+        "GLOB '*[^0-9]*' AND length(region_code) < 19), group_concat(region_code "
+        "|| ' ' || instr(%s, '|' || indicator_code || '|') || ' ' || count, ' ') "
+        "FROM {table} WHERE kind = %s AND city_code = %s AND month IN {months} "
+        "GROUP BY month"
+    ),
+}
+
+
+def _packed_rows(
+    kind: str,
+    city_code: str,
+    months: Sequence[str],
+    areas: calc.Areas,
+    items: Sequence[str],
+) -> Rows | None:
+    """The counts of each month as one string of integers built by the database
+    ("area item count …": the area code as a number, the item by its position
+    in a list of the codes) and parsed by numpy: a back-fill reads millions of
+    rows, and a row object each costs more than all the rest. None when a code
+    does not fit (an item code with the separator, an area code that is not a
+    plain number): the caller then reads the rows one by one."""
+    if any(SEP in c for c in items) or not all(map(CODE_RE.fullmatch, areas.codes)):
+        return None
+    pattern = SEP + SEP.join(items) + SEP
+    table = connection.ops.quote_name(MonthlyCount._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = PACKED_SQL["postgresql"].format(table=table, months="ANY(%s)")
+        params: list[Any] = [pattern, kind, city_code, list(months)]
+    elif connection.vendor == "sqlite":
+        marks = ", ".join(["%s"] * len(months))
+        sql = PACKED_SQL["sqlite"].format(table=table, months=f"({marks})")
+        params = [pattern, kind, city_code, *months]
+    else:
+        return None
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        found = cur.fetchall()
+    # the position of each item's code in the pattern → its column (0: unknown)
+    col_at = np.full(len(pattern) + 1, -1, dtype=np.int64)
+    at = 1
+    for k, code in enumerate(items):
+        col_at[at] = k
+        at += len(code) + 1
+    row_of = {c: i for i, c in enumerate(areas.codes)}
+    out: Rows = {}
+    for month, n, plain, text in found:
+        if not plain:
+            return None
+        values = np.fromstring(text, dtype=np.int64, sep=" ")
+        if len(values) != 3 * n:
+            return None
+        values = values.reshape(n, 3)
+        uniq_r, inv_r = np.unique(values[:, 0], return_inverse=True)
+        at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])
+        out[str(month)] = (
+            at_r[inv_r],
+            col_at[values[:, 1]],
+            values[:, 2].astype(np.float64),
+        )
     return out
 
 

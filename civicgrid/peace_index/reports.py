@@ -22,7 +22,7 @@ from civicgrid.peace_index.models import (
     Report,
     RunStatus,
 )
-from civicgrid.peace_index.selectors import area_history
+from civicgrid.peace_index.selectors import area_history, explain
 from civicgrid.regions.models import Region
 
 
@@ -193,7 +193,8 @@ def build_docx(
         io.BytesIO(trend_png([r.month for r in results], [r.index for r in results])),
         width=Cm(15),
     )
-    if last.drivers:
+    drivers = explain(last)
+    if drivers:
         doc.add_heading(_("Items that pulled the index down"), level=2)
         dt = doc.add_table(rows=1, cols=4)
         dt.style = "Table Grid"
@@ -203,7 +204,7 @@ def build_docx(
             strict=True,
         ):
             cell.text = text
-        for d in last.drivers:
+        for d in drivers:
             row = dt.add_row().cells
             for cell, text in zip(
                 row,

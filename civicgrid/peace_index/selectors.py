@@ -1,7 +1,7 @@
 """Reads of the peace index: staff reads are region-scoped, public reads see only
 published months."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from civicgrid.core.scope import covers, prefixes_q
 from civicgrid.peace_index.models import (
     AreaResult,
     IndexKind,
+    Indicator,
     MonthRun,
     Notice,
     Rectification,
@@ -77,8 +78,46 @@ def latest_month(results: QuerySet[AreaResult]) -> str | None:
     return results.order_by("-month").values_list("month", flat=True).first()
 
 
-def result_dict(res: AreaResult) -> dict[str, Any]:
-    """One result as plain data, with its explanation."""
+DRIVER_KEYS = ("code", "count", "raw_rate", "eb_rate", "level_rate", "excess")
+
+
+def item_names(results: Iterable[AreaResult]) -> dict[int, dict[str, str]]:
+    """The item names of the catalogue version of each result's run, by run."""
+    runs = {r.run_id for r in results}
+    out: dict[int, dict[str, str]] = {run: {} for run in runs}
+    for run, code, name in Indicator.objects.filter(version__runs__in=runs).values_list(
+        "version__runs", "code", "name"
+    ):
+        out[run][code] = name
+    return out
+
+
+def explain(
+    res: AreaResult, names: dict[int, dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The items that pulled the result down as dicts (code, name, count, raw,
+    stabilised and level rate, excess): the stored rows carry no names (a month
+    writes tens of thousands), they are those of the run's catalogue version.
+    Results stored with dicts (before the compact rows) are given as they are."""
+    if names is None:
+        names = item_names([res])
+    named = names.get(res.run_id, {})
+    out = []
+    for entry in res.drivers:
+        if isinstance(entry, dict):
+            out.append(entry)
+            continue
+        d = dict(zip(DRIVER_KEYS, entry, strict=True))
+        d["name"] = named.get(d["code"], d["code"])
+        out.append(d)
+    return out
+
+
+def result_dict(
+    res: AreaResult, names: dict[int, dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """One result as plain data, with its explanation (``names``: item_names of
+    the results shown together, looked up once)."""
     return {
         "region_code": res.region_code,
         "name": res.region.name,
@@ -97,5 +136,5 @@ def result_dict(res: AreaResult) -> dict[str, Any]:
         "rank_total": res.rank_total,
         "warned": res.warned,
         "warning_reasons": res.warning_reasons,
-        "drivers": res.drivers,
+        "drivers": explain(res, names),
     }

@@ -120,7 +120,7 @@ def _compute(
     if not areas.codes:
         raise ValidationError(_("The city has no area with a population."))
     notes = list(inputs.notes)
-    own = inputs.own.get(month)
+    own = own_month = inputs.own.get(month)
     y = inputs.rolled(month)
     if own is None or y is None:
         y = own = np.zeros((len(areas.codes), len(items)))
@@ -133,7 +133,11 @@ def _compute(
         warn_bottom_fraction=version.warn_bottom_fraction,
         warn_security_below=version.warn_security_below,
     )
-    figures = calc.compute(areas, y, method, inputs.rolled(before))
+    figures = calc.compute(
+        areas, y, method, None, inputs.stabilised_rate(before, method.weights)
+    )
+    if own_month is not None:  # the year before of month + 12, in a back-fill
+        inputs.stabilised[(month, method.weights.tobytes())] = figures.eb_rate
     digest = hashlib.sha256(
         repr(
             (
@@ -177,9 +181,10 @@ def _store(
         calc.drivers(f, np.array([w for _c, _n, w in indicators])),
         (counts, raw, eb, level),
     )
+    # the four possible lists of reasons, dumped once: [], bottom, security, both
+    choice = [dump(["bottom"] * (c & 1) + ["security"] * (c >> 1)) for c in range(4)]
     reasons = [
-        dump(["bottom"] * bool(b) + ["security"] * bool(s))
-        for b, s in zip(f.warn_rank.tolist(), f.warn_security.tolist(), strict=True)
+        choice[c] for c in (f.warn_rank + 2 * f.warn_security.astype(int)).tolist()
     ]
     n = len(areas.codes)
     columns = (
@@ -237,29 +242,27 @@ def _drivers_json(
     top: tuple[np.ndarray, np.ndarray],
     values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> list[str]:
-    """Per area, the items that pulled it down (positive excess only), as JSON."""
+    """Per area, the items that pulled it down (positive excess only), as JSON:
+    ``[[code, count, raw, stabilised, level rate, excess], …]`` (rates per 10,000,
+    4 decimals; the names are the version's, added when read: ``selectors``)."""
     order, excess = top
-    head = [f'{{"code":{dump(c)},"name":{dump(n)},"count":' for c, n, _w in indicators]
+    keys = [dump(c) for c, _n, _w in indicators]
+    rows, slots = np.nonzero(excess > 0)  # row by row, largest first
     count, raw, eb, level = (np.take_along_axis(v, order, axis=1) for v in values)
-    out = []
-    for ks, cs, rs, es, ls, xs, xr in zip(
-        order.tolist(),
-        count.tolist(),
-        raw.tolist(),
-        eb.tolist(),
-        level.tolist(),
-        np.round(excess, 4).tolist(),
-        excess.tolist(),
-        strict=True,
-    ):
-        entries = [
-            f'{head[k]}{c},"raw_rate":{r!r},"eb_rate":{e!r},'
-            f'"level_rate":{lv!r},"excess":{x!r}}}'
-            for k, c, r, e, lv, x, exact in zip(ks, cs, rs, es, ls, xs, xr, strict=True)
-            if exact > 0
-        ]
-        out.append("[" + ",".join(entries) + "]")
-    return out
+    parts = [
+        f"[{keys[k]},{c},{r!r},{e!r},{lv!r},{x!r}]"
+        for k, c, r, e, lv, x in zip(
+            order[rows, slots].tolist(),
+            count[rows, slots].tolist(),
+            raw[rows, slots].tolist(),
+            eb[rows, slots].tolist(),
+            level[rows, slots].tolist(),
+            np.round(excess[rows, slots], 4).tolist(),
+            strict=True,
+        )
+    ]
+    bounds = np.searchsorted(rows, np.arange(order.shape[0] + 1)).tolist()
+    return ["[" + ",".join(parts[a:b]) + "]" for a, b in itertools.pairwise(bounds)]
 
 
 RESULT_FIELDS = (
@@ -383,10 +386,11 @@ def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
     ).first()
     if prev is None:
         return {}
+    # the warned areas only: an area absent counts as not warned (False, 0)
     return {
-        code: (warned, cases)
-        for code, warned, cases in AreaResult.objects.filter(run=prev).values_list(
-            "region_code", "warned", "cases"
+        code: (True, cases)
+        for code, cases in AreaResult.objects.filter(run=prev, warned=True).values_list(
+            "region_code", "cases"
         )
     }
 

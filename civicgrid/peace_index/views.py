@@ -32,6 +32,7 @@ def public(request: HttpRequest) -> HttpResponse:
             history = selectors.area_history(published, region.region_code, month)
             context.update(
                 latest=history[-1],
+                drivers=selectors.explain(history[-1]),
                 chain=ancestors(region),
                 children=published.filter(
                     month=month, parent_code=region.region_code

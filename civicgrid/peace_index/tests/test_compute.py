@@ -5,6 +5,7 @@ import pytest
 
 from civicgrid.peace_index import compute as calc
 from civicgrid.peace_index.models import AreaResult, IndexKind
+from civicgrid.peace_index.selectors import explain
 from civicgrid.peace_index.services import month_compute
 from civicgrid.peace_index.tests.conftest import CITY, MARCH, MONTH
 
@@ -116,8 +117,11 @@ def test_month_of_the_small_tree(tree, put_counts) -> None:  # type: ignore[no-u
     assert res["990102"].eb_rate == approx(5 * 12.25)
     assert res["9901"].eb_rate == approx(90.0) and res["9901"].security == approx(50)
     # the explanation: C01 is what pulled 小村 down, 5·(35.39 − 18) per 10,000
-    assert small.drivers[0]["code"] == "C01"
-    assert small.drivers[0]["excess"] == approx(5 * (35.392898 - 18), rel=1e-5)
+    top = explain(small)[0]
+    assert top["code"] == "C01" and top["name"] == "故意杀人" and top["count"] == 3
+    assert top["excess"] == approx(5 * (35.392898 - 18), rel=1e-5)
+    assert top["eb_rate"] == approx(35.3929, abs=1e-4) and top["raw_rate"] == 100.0
+    assert top["level_rate"] == approx(18.0)
     assert small.items == {"C01": [3, 100.0, approx(35.3929, abs=1e-4)]}
 
 

@@ -186,8 +186,15 @@ def test_public_page_and_api_show_only_published_months(put_counts) -> None:  # 
         "990101001002",
         "990101001003",
     }
+    small = next(c for c in body["children"] if c["region_code"] == "990101001001")
+    assert small["drivers"][0]["code"] == "C01"  # named from the run's catalogue
+    assert (
+        small["drivers"][0]["name"] == "故意杀人" and small["drivers"][0]["count"] == 3
+    )
     page = Client().get("/peace-index/?area=990101001").content.decode()
     assert "甲街道" in page and "平安指数" in page and "2026-02" in page
+    small_page = Client().get("/peace-index/?area=990101001001").content.decode()
+    assert "故意杀人" in small_page  # the explanation next to the figures
     assert "/static/vendor/echarts/echarts.min.js" in page and "cdn" not in page
     assert "2026-03" not in page
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from civicgrid.accounts.models import Role
 from civicgrid.peace_index import catalogue
 from civicgrid.peace_index.models import AreaResult, IndexKind, MonthRun
+from civicgrid.peace_index.selectors import explain
 from civicgrid.peace_index.services import month_compute
 from civicgrid.peace_index.tests.conftest import CITY, MARCH, MONTH, publish
 
@@ -48,7 +49,7 @@ def test_stability_month_by_hand_and_apart_from_the_peace_index(  # type: ignore
     assert small.security == approx(100 * 18 / (18 + 35.392898), rel=1e-6)
     assert small.index == approx(0.6 * small.security + 0.4 * 50, rel=1e-9)
     assert res["9901"].cases == 36  # not the 40 peace cases
-    assert small.drivers[0]["code"] == "D03"
+    assert explain(small)[0]["code"] == "D03"
     peace = month_compute(actor=None, kind=IndexKind.PEACE, city_code=CITY, month=MONTH)
     assert AreaResult.objects.get(run=peace, region_code="9901").cases == 40
     assert MonthRun.objects.filter(month=MONTH).count() == 2
