@@ -130,6 +130,7 @@ class ConnectedSystemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "permissions",
         "region_prefixes",
         "webhook_url",
+        "webhook_topics",
         "active",
         "key_id",
     ]
@@ -149,6 +150,7 @@ class ConnectedSystemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             permissions=list(obj.permissions or []),
             region_prefixes=list(obj.region_prefixes or []),
             webhook_url=obj.webhook_url,
+            webhook_topics=list(obj.webhook_topics or []),
         )
         obj.pk, obj.key_id = system.pk, system.key_id
         messages.warning(

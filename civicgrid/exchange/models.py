@@ -213,6 +213,21 @@ class Permission(models.TextChoices):
     EVENTS_READ = "events:read", _("receive event changes (webhooks)")
     INCIDENTS_WRITE = "incidents:write", _("push monthly incident counts")
     REPORTS_WRITE = "reports:write", _("send upward reports (a city instance)")
+    DISPUTES_READ = "disputes:read", _("receive dispute case changes (webhooks)")
+
+
+class Topic(models.TextChoices):
+    """What a webhook tells: an event's or a dispute case's creation, a change of its
+    state, its closing, or a step that leaves the state as it was."""
+
+    EVENT_CREATED = "event.created", _("event created")
+    EVENT_STATUS = "event.status_changed", _("event status changed")
+    EVENT_CLOSED = "event.closed", _("event closed")
+    EVENT_STEP = "event.step", _("other event step")
+    DISPUTE_CREATED = "dispute.created", _("dispute case registered")
+    DISPUTE_STATUS = "dispute.status_changed", _("dispute case status changed")
+    DISPUTE_CLOSED = "dispute.closed", _("dispute case closed")
+    DISPUTE_STEP = "dispute.step", _("other dispute case step")
 
 
 class ConnectedSystem(models.Model):
@@ -227,6 +242,10 @@ class ConnectedSystem(models.Model):
     permissions = models.JSONField(_("permissions"), default=list, blank=True)
     region_prefixes = models.JSONField(_("regions"), default=list, blank=True)
     webhook_url = models.URLField(_("webhook URL"), max_length=300, blank=True)
+    # The topics sent to the webhook; empty: every topic the permissions allow.
+    webhook_topics = models.JSONField(
+        _("webhook topics"), default=list, blank=True, help_text=_("empty: all")
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -240,6 +259,10 @@ class ConnectedSystem(models.Model):
 
     def may(self, permission: str) -> bool:
         return self.active and permission in (self.permissions or [])
+
+    def wants(self, topic: str) -> bool:
+        """Whether the webhook is sent this topic (its permission is checked apart)."""
+        return not self.webhook_topics or topic in self.webhook_topics
 
 
 class SeenNonce(models.Model):
@@ -304,7 +327,8 @@ class WebhookDelivery(models.Model):
         related_name="deliveries",
     )
     topic = models.CharField(_("topic"), max_length=40)
-    event_code = models.CharField(_("event code"), max_length=20, db_index=True)
+    # The event's code, or the dispute case's.
+    event_code = models.CharField(_("event or case code"), max_length=30, db_index=True)
     payload = models.JSONField(_("payload"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING

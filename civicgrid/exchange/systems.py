@@ -3,7 +3,7 @@ higher-level instance): registration, signed-request authentication with replay
 protection, and the inbound pushes of events and monthly incident counts."""
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from civicgrid.exchange.models import (
     Permission,
     SeenNonce,
     SystemKind,
+    Topic,
 )
 from civicgrid.regions.crs import CRS, to_wgs84, valid_lon_lat
 from civicgrid.regions.locate import locator
@@ -48,10 +49,13 @@ class BadPush(ValueError):
         super().__init__(message)
 
 
-def _check_permissions(permissions: list[str]) -> None:
+def _check_permissions(permissions: Sequence[str], topics: Sequence[str] = ()) -> None:
     unknown = sorted(set(permissions) - set(Permission.values))
     if unknown:
         raise ValueError(f"unknown permissions: {', '.join(unknown)}")
+    unknown = sorted(set(topics) - set(Topic.values))
+    if unknown:
+        raise ValueError(f"unknown webhook topics: {', '.join(unknown)}")
 
 
 def system_register(
@@ -63,10 +67,11 @@ def system_register(
     permissions: list[str],
     region_prefixes: list[str],
     webhook_url: str = "",
+    webhook_topics: list[str] | None = None,
 ) -> tuple[ConnectedSystem, str]:
     """A new system with its key id and signing secret (the secret is returned once
     and stored encrypted)."""
-    _check_permissions(permissions)
+    _check_permissions(permissions, webhook_topics or [])
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         system = ConnectedSystem.objects.create(
@@ -78,6 +83,7 @@ def system_register(
             permissions=permissions,
             region_prefixes=region_prefixes,
             webhook_url=webhook_url,
+            webhook_topics=webhook_topics or [],
         )
         audit_record(
             actor=actor,
@@ -89,7 +95,9 @@ def system_register(
 
 
 def system_update(*, actor: Any, system: ConnectedSystem) -> ConnectedSystem:
-    _check_permissions(list(system.permissions or []))
+    _check_permissions(
+        list(system.permissions or []), list(system.webhook_topics or [])
+    )
     with transaction.atomic():
         before = ConnectedSystem.objects.get(pk=system.pk)
         system.save()
@@ -99,7 +107,13 @@ def system_update(*, actor: Any, system: ConnectedSystem) -> ConnectedSystem:
             obj=system,
             changes={
                 f: [getattr(before, f), getattr(system, f)]
-                for f in ("permissions", "region_prefixes", "webhook_url", "active")
+                for f in (
+                    "permissions",
+                    "region_prefixes",
+                    "webhook_url",
+                    "webhook_topics",
+                    "active",
+                )
                 if getattr(before, f) != getattr(system, f)
             },
         )

@@ -1,5 +1,7 @@
-"""Outbound webhooks: every step of an event's timeline is owed, once committed, to
-each system allowed to read events in that region; deliveries are signed with the
+"""Outbound webhooks: every step of an event's timeline (topics event.created,
+event.status_changed, event.closed, event.step) and of a dispute case's (dispute.*) is
+owed, once committed, to each system allowed to read events (or disputes) in that region
+and subscribed to the topic; deliveries are signed with the
 system's secret (HMAC-SM3, see ``signing``), retried with exponential back-off and
 logged attempt by attempt. ``manage.py deliver_webhooks`` sends what is due."""
 
@@ -39,13 +41,43 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
-def _payload(action: EventAction) -> dict[str, Any]:
+def topic_of(
+    kind: str, transition: str, from_state: str, to_state: str, final: bool
+) -> str:
+    """``kind`` is "event" or "dispute": created (the first step); closed (a final
+    state, or the state named "closed" — a dispute case is closed, then verified,
+    which is told as a status change); status_changed (another state); step (the
+    state stays, e.g. a mediation session recorded)."""
+    if not from_state or transition in ("report", "register"):
+        return f"{kind}.created"
+    if from_state == to_state:
+        return f"{kind}.step"
+    if to_state == "closed" or (final and from_state != "closed"):
+        return f"{kind}.closed"
+    return f"{kind}.status_changed"
+
+
+def _step(action: Any, definition: Any) -> dict[str, Any]:
+    t = definition.transitions.get(action.transition)
+    return {
+        "id": action.pk,
+        "transition": action.transition,
+        "label": t.label if t else action.transition,
+        "from_state": action.from_state,
+        "to_state": action.to_state,
+        "at": action.at.isoformat(),
+    }
+
+
+def _event_payload(action: EventAction) -> dict[str, Any]:
     """What a subscriber learns: the event's state and the step, no personal data."""
     event = action.event
     definition = engine.definition_of(event)
-    t = definition.transitions.get(action.transition)
+    final = definition.is_final(action.to_state)
     return {
-        "topic": "event.reported" if action.transition == "report" else "event.changed",
+        "topic": topic_of(
+            "event", action.transition, action.from_state, action.to_state, final
+        ),
         "event": {
             "code": event.code,
             "city_code": event.city_code,
@@ -58,24 +90,67 @@ def _payload(action: EventAction) -> dict[str, Any]:
             "final": definition.is_final(event.state),
             "version": event.version,
         },
-        "action": {
-            "id": action.pk,
-            "transition": action.transition,
-            "label": t.label if t else action.transition,
-            "from_state": action.from_state,
-            "to_state": action.to_state,
-            "at": action.at.isoformat(),
-        },
+        "action": _step(action, definition),
     }
 
 
-def enqueue(action_id: int) -> list[WebhookDelivery]:
-    # Systems first: on most steps no system listens, and the step is not read at all.
-    systems = [
+def _case_payload(action: Any) -> dict[str, Any]:
+    """A dispute case's state and the step; no party, narrative or amount."""
+    from civicgrid.disputes.workflow import definition_of
+
+    case = action.case
+    definition = definition_of(case.workflow_id)
+    final = definition.is_final(action.to_state)
+    return {
+        "topic": topic_of(
+            "dispute", action.transition, action.from_state, action.to_state, final
+        ),
+        "case": {
+            "code": case.code,
+            "city_code": case.city_code,
+            "region_code": case.region_code,
+            "level": case.level,
+            "dispute_type": case.dispute_type,
+            "channel": case.channel,
+            "risk_grade": case.risk_grade,
+            "state": case.state,
+            "state_label": definition.label(case.state),
+            "final": definition.is_final(case.state),
+            "version": case.version,
+        },
+        "action": _step(action, definition),
+    }
+
+
+def _listeners(permission: str) -> list[ConnectedSystem]:
+    return [
         s
         for s in ConnectedSystem.objects.filter(active=True).exclude(webhook_url="")
-        if s.may(Permission.EVENTS_READ)
+        if s.may(permission)
     ]
+
+
+def _owe(
+    systems: list[ConnectedSystem], payload: dict[str, Any], code: str, region: str
+) -> list[WebhookDelivery]:
+    return [
+        WebhookDelivery.objects.create(
+            system=system,
+            topic=payload["topic"],
+            event_code=code,
+            payload=payload,
+            next_attempt_at=timezone.now(),
+        )
+        for system in systems
+        if covers(system.region_prefixes or [], region)
+        and system.wants(payload["topic"])
+    ]
+
+
+def enqueue(action_id: int) -> list[WebhookDelivery]:
+    """The deliveries owed for one event step."""
+    # Systems first: on most steps no system listens, and the step is not read at all.
+    systems = _listeners(Permission.EVENTS_READ)
     if not systems:
         return []
     action = (
@@ -85,21 +160,24 @@ def enqueue(action_id: int) -> list[WebhookDelivery]:
     )
     if action is None:
         return []
-    payload = _payload(action)
-    out = []
-    for system in systems:
-        if not covers(system.region_prefixes or [], action.event.region_code):
-            continue
-        out.append(
-            WebhookDelivery.objects.create(
-                system=system,
-                topic=payload["topic"],
-                event_code=action.event.code,
-                payload=payload,
-                next_attempt_at=timezone.now(),
-            )
-        )
-    return out
+    return _owe(
+        systems, _event_payload(action), action.event.code, action.event.region_code
+    )
+
+
+def enqueue_case(action_id: int) -> list[WebhookDelivery]:
+    """The deliveries owed for one dispute case step."""
+    from civicgrid.disputes.models import CaseAction
+
+    systems = _listeners(Permission.DISPUTES_READ)
+    if not systems:
+        return []
+    action = CaseAction.objects.select_related("case").filter(pk=action_id).first()
+    if action is None:
+        return []
+    return _owe(
+        systems, _case_payload(action), action.case.code, action.case.region_code
+    )
 
 
 def _on_action(sender: Any, instance: EventAction, created: bool, **kw: Any) -> None:
@@ -108,8 +186,24 @@ def _on_action(sender: Any, instance: EventAction, created: bool, **kw: Any) -> 
         transaction.on_commit(lambda: enqueue(pk))
 
 
+def _on_case_action(sender: Any, instance: Any, created: bool, **kw: Any) -> None:
+    if created and not kw.get("raw"):
+        pk = instance.pk
+        transaction.on_commit(lambda: enqueue_case(pk))
+
+
 def connect() -> None:
+    """Listen to the steps of events and of dispute cases (Django's post_save of
+    their timeline rows: neither app needs to know about the exchange)."""
+    from django.apps import apps
+
     post_save.connect(_on_action, sender=EventAction, dispatch_uid="exchange-webhooks")
+    if apps.is_installed("civicgrid.disputes"):
+        from civicgrid.disputes.models import CaseAction
+
+        post_save.connect(
+            _on_case_action, sender=CaseAction, dispatch_uid="exchange-webhooks-cases"
+        )
 
 
 def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:

@@ -297,8 +297,8 @@ def test_webhooks_are_signed_retried_with_back_off_and_logged(
         )
     deliveries = list(WebhookDelivery.objects.order_by("id"))
     assert [(d.system, d.topic) for d in deliveries] == [
-        (system, "event.reported"),
-        (system, "event.changed"),
+        (system, "event.created"),
+        (system, "event.status_changed"),
     ]  # 济南's system is not told about 淄博's event
     first = deliveries[0]
 
@@ -318,7 +318,7 @@ def test_webhooks_are_signed_retried_with_back_off_and_logged(
     signing.check(secret=secret, method="POST", path=path, headers=headers, body=body)
     payload = json.loads(body)
     assert (
-        payload["event"]["code"] == event.code and payload["topic"] == "event.reported"
+        payload["event"]["code"] == event.code and payload["topic"] == "event.created"
     )
     assert "13800000001" not in body.decode()  # no personal data in webhooks
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from civicgrid.exchange.models import ConnectedSystem, Permission, SystemKind
+from civicgrid.exchange.models import ConnectedSystem, Permission, SystemKind, Topic
 from civicgrid.exchange.systems import system_register
 
 
@@ -22,6 +22,13 @@ class Command(BaseCommand):
             "--region", action="append", default=[], help="region-code prefix"
         )
         parser.add_argument("--webhook-url", default="")
+        parser.add_argument(
+            "--topic",
+            action="append",
+            choices=Topic.values,
+            default=[],
+            help="a webhook topic to send (repeat; none: every topic)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if ConnectedSystem.objects.filter(code=opts["code"]).exists():
@@ -34,5 +41,6 @@ class Command(BaseCommand):
             permissions=opts["permission"],
             region_prefixes=opts["region"],
             webhook_url=opts["webhook_url"],
+            webhook_topics=opts["topic"],
         )
         self.stdout.write(f"key id: {system.key_id}\nsecret: {secret}")
