@@ -340,6 +340,8 @@ TASKS = {
 CIVICGRID_SCHEDULE = [
     {"task": "civicgrid.events.tasks.scan_deadlines", "every_minutes": 5},
     {"task": "civicgrid.exchange.tasks.deliver_webhooks", "every_minutes": 1},
+    # the monthly upward report, sent once the city's peace index month is published
+    {"task": "civicgrid.exchange.tasks.send_upward_reports", "every_minutes": 60},
     {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
     {
         "task": "civicgrid.peace_index.tasks.compute_previous_month",

@@ -10,6 +10,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kernel")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from civicgrid.core import signals
+        from civicgrid.core.scheduler import check_schedule
 
         signals.connect_m2m()
+        checks.register(check_schedule)

@@ -9,10 +9,3 @@ class EventsConfig(AppConfig):
     name = "civicgrid.events"
     label = "events"
     verbose_name = _("Events")
-
-    def ready(self) -> None:
-        from django.core import checks
-
-        from civicgrid.events.scheduler import check_schedule
-
-        checks.register(check_schedule)

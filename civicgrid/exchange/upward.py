@@ -7,7 +7,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -172,6 +172,55 @@ def report_send(*, actor: Any, upstream: Upstream, month: str) -> UpwardSend:
             changes={"month": [None, month], "status": [None, status]},
         )
     return sent
+
+
+LOOKBACK_MONTHS = 3  # a month published late is still sent, up to three months back
+
+
+def months_back(today: date, count: int = LOOKBACK_MONTHS) -> list[str]:
+    """The ``count`` months before ``today``'s, the latest first."""
+    year, month = today.year, today.month
+    out = []
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        out.append(f"{year:04d}-{month:02d}")
+    return out
+
+
+def upward_send_due(*, today: date | None = None) -> dict[str, list[str]]:
+    """The scheduled job's work: for each active upstream and each of the last months,
+    send the month once the city's peace index for it is published and no send of it
+    has been accepted yet. A failed send is tried again on the next run; a sent month
+    is not sent again (``send_upward_report --month`` resends by hand)."""
+    from civicgrid.peace_index.models import IndexKind, MonthRun, RunStatus
+
+    months = months_back(today or timezone.localdate())
+    out: dict[str, list[str]] = {"sent": [], "failed": [], "waiting": []}
+    for up in Upstream.objects.filter(active=True).order_by("pk"):
+        published = set(
+            MonthRun.objects.filter(
+                kind=IndexKind.PEACE,
+                city_code=up.city_code,
+                month__in=months,
+                status=RunStatus.PUBLISHED,
+            ).values_list("month", flat=True)
+        )
+        done = set(
+            UpwardSend.objects.filter(
+                upstream=up, month__in=months, ok=True
+            ).values_list("month", flat=True)
+        )
+        for month in reversed(months):  # the oldest first
+            label = f"{up.city_code} {month}"
+            if month in done:
+                continue
+            if month not in published:
+                if month == months[0]:
+                    out["waiting"].append(label)
+                continue
+            sent = report_send(actor=None, upstream=up, month=month)
+            out["sent" if sent.ok else "failed"].append(label)
+    return out
 
 
 # --- the higher level -----------------------------------------------------------

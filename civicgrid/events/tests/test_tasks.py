@@ -18,8 +18,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
+from civicgrid.core.scheduler import check_schedule, parse_schedule, scheduler_tick
 from civicgrid.events.models import DeadlineWarning, Event, ScheduledJob
-from civicgrid.events.scheduler import check_schedule, parse_schedule, scheduler_tick
 from civicgrid.events.tasks import scan_deadlines
 
 pytestmark = pytest.mark.django_db

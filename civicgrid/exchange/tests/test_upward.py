@@ -4,6 +4,7 @@ month over HTTP with its own signed credentials; the province keeps one report p
 city and month and shows the cities side by side."""
 
 import io
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,3 +131,59 @@ def test_the_command_sends_and_reports_failures(o311: O311, live_server: Any) ->
     with pytest.raises(Exception, match="1 sends failed"):
         call_command("send_upward_report", "--month", month, stdout=io.StringIO())
     assert report_build("3703", month)["events"]["reported"] == 0
+
+
+def test_the_scheduled_job_sends_the_month_once_it_is_published(
+    o311: O311, live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped schedule's job, enqueued by the scheduler and run by the database
+    worker: it waits for the peace index month, sends it once published (a failed
+    send is tried again on the next run), and never sends a month twice."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.core.scheduler import scheduler_tick
+    from civicgrid.exchange.tasks import send_upward_reports
+    from civicgrid.exchange.upward import months_back
+    from civicgrid.peace_index import catalogue as peace_catalogue
+    from civicgrid.peace_index import services as peace
+    from civicgrid.peace_index.models import IndexKind
+
+    job = "civicgrid.exchange.tasks.send_upward_reports"
+    shipped = [e for e in settings.CIVICGRID_SCHEDULE if e["task"] == job]
+    assert shipped, "the upward report is not in the shipped schedule"
+    settings.CIVICGRID_SCHEDULE = shipped
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def run_worker() -> Any:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0")
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+        done = DBTaskResult.objects.filter(task_path=job).order_by("-enqueued_at")[0]
+        assert done.status == TaskResultStatus.SUCCESSFUL, done.traceback
+        return done.return_value
+
+    zibo = city_instance(live_server.url, "3703", "淄博市平台")
+    month = months_back(timezone.localdate())[0]
+    assert [name for name, _ in scheduler_tick()] == [job]
+    first = run_worker()
+    assert first == {"sent": [], "failed": [], "waiting": [f"3703 {month}"]}
+    assert not CityReport.objects.exists()
+
+    peace_catalogue.catalogue_install_default(actor=None, kind=IndexKind.PEACE)
+    run = peace.month_compute(
+        actor=None, kind=IndexKind.PEACE, city_code="3703", month=month
+    )
+    peace.run_publish(actor=None, run=peace.run_review(actor=None, run=run))
+
+    Upstream.objects.filter(pk=zibo.pk).update(url="http://127.0.0.1:9")
+    send_upward_reports.enqueue()
+    assert run_worker()["failed"] == [f"3703 {month}"]
+    Upstream.objects.filter(pk=zibo.pk).update(url=live_server.url)
+    send_upward_reports.enqueue()
+    assert run_worker()["sent"] == [f"3703 {month}"]
+    stored = CityReport.objects.get(city_code="3703", month=month)
+    assert stored.payload["peace_index"]["peace"] is not None
+    send_upward_reports.enqueue()
+    assert run_worker() == {"sent": [], "failed": [], "waiting": []}
+    assert UpwardSend.objects.filter(upstream=zibo, month=month, ok=True).count() == 1

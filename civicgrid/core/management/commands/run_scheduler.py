@@ -9,11 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from civicgrid.events.scheduler import parse_schedule, scheduler_tick
+from civicgrid.core.scheduler import parse_schedule, scheduler_tick
 
 
 class Command(BaseCommand):
-    help = "Enqueue due periodic jobs (deadline scans, the monthly peace index)."
+    help = "Enqueue due periodic jobs (deadline scans, webhooks, the monthly jobs)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
