@@ -18,13 +18,16 @@ from civicgrid.accounts.models import StaffPost
 from civicgrid.events import engine, selectors
 from civicgrid.events.models import Event
 from civicgrid.events.views_staff import deadline_status, mine_ids, staff_required
+from civicgrid.registry.selectors import may_use_registry
 
 TASKS_SHOWN = 30
 # Bump when the cached shell must be replaced on every phone.
-SHELL_VERSION = "2"
+SHELL_VERSION = "3"
 SHELL_ASSETS = (
     "web/app.css",
+    "web/app-outbox.js",
     "web/app.js",
+    "web/app-registry.js",
     "vendor/leaflet/leaflet.css",
     "vendor/leaflet/leaflet.js",
     "web/app-icon.svg",
@@ -74,6 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "grids": _my_grids(user),
             "api_url": reverse("event-list"),
+            "nav": "home",
         },
     )
 
@@ -106,10 +110,17 @@ def manifest(request: HttpRequest) -> JsonResponse:
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served under /app/ so that its scope is the app."""
     shell = [reverse("app:home"), *(static(a) for a in SHELL_ASSETS)]
+    # Pages kept at installation besides the home page (it is SHELL[0]); a page
+    # refused to this user (no registry role) is simply not kept.
+    pages = [reverse("app:households")] if may_use_registry(request.user) else []
     response = render(
         request,
         "web/app/sw.js",
-        {"version": SHELL_VERSION, "shell": json.dumps(shell)},
+        {
+            "version": SHELL_VERSION,
+            "shell": json.dumps(shell),
+            "pages": json.dumps(pages),
+        },
         content_type="application/javascript",
     )
     response["Cache-Control"] = "no-cache"

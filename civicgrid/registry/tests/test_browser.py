@@ -1,0 +1,152 @@
+"""The grid worker visits a household while offline (Debian's Chromium driven by
+Playwright against a live server): the household page opens from the phone's copy,
+the visit and an information collection wait in the outbox, and each is sent
+exactly once when the network returns, even when the first answer is lost.
+Screenshots go to var/screenshots/ like the other browser tests'."""
+
+import time
+from typing import Any
+
+import pytest
+
+from civicgrid.events.tests import test_browser as pages
+
+if not hasattr(pages, "sync_playwright"):  # the events module skipped itself
+    pytest.skip("no browser for the page tests", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+from civicgrid.events.models import Event  # noqa: E402
+from civicgrid.events.tests.conftest import Cast  # noqa: E402
+from civicgrid.events.tests.test_browser import (  # noqa: E402, F401
+    OFFLINE_NOISE,
+    PNG_1PX,
+    browser,
+    reinstall_workflows,
+    shot,
+    signed_in_context,
+    watch,
+    workflows,
+)
+from civicgrid.registry.models import Collection, Household, Person, Visit  # noqa: E402
+from civicgrid.registry.services import household_collect  # noqa: E402
+from civicgrid.registry.tests.conftest import ID_B  # noqa: E402
+from civicgrid.registry.tests.test_services import FAMILY  # noqa: E402
+
+pytestmark = pages.pytestmark
+
+
+def _until(page: Page, script: str, timeout_s: float = 20) -> None:
+    """Poll a condition in the page (wait_for_function would need eval, which the
+    Content Security Policy forbids)."""
+    end = time.monotonic() + timeout_s
+    while not page.evaluate(script):
+        if time.monotonic() > end:
+            raise AssertionError(f"never true: {script}")
+        page.wait_for_timeout(200)
+
+
+def test_a_visit_made_offline_is_sent_exactly_once(
+    live_server: Any,
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    cast: Cast,
+) -> None:
+    collection, _ = household_collect(
+        actor=cast.grid_worker,
+        grid=cast.grid,
+        fields={"address": "新华小区5号楼1单元202"},
+        persons=FAMILY,
+    )
+    home: Household = collection.household
+    point = cast.grid.geometry.representative_point()
+    context = signed_in_context(
+        browser,
+        live_server,
+        cast.grid_worker,
+        viewport={"width": 390, "height": 844},
+        geolocation={"longitude": point.x, "latitude": point.y},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    errors = watch(page)
+    detail = f"/app/households/{home.pk}/"
+
+    # Online: my households; the service worker keeps the household's page.
+    page.goto(f"{live_server.url}/app/households/")
+    page.wait_for_selector(f"a[href='{detail}']")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    _until(page, "!!navigator.serviceWorker.controller")
+    page.reload()  # now under the worker: the list asks it to keep the pages
+    _until(page, f"caches.match('{detail}').then(r => !!r)")
+    shot(page, "visit-1-households")
+
+    # Offline: the household page opens from the phone's copy.
+    context.set_offline(True)
+    page.goto(f"{live_server.url}{detail}")
+    page.wait_for_selector("#app-visit")
+    page.wait_for_selector("#app-net.app-offline")
+    assert "王**" in page.content() and "王建国" not in page.content()
+    shot(page, "visit-2-offline-household")
+
+    # A care visit with GPS, a photo and a follow-up event.
+    page.select_option("#app-visit-kind", "care")
+    page.fill("#app-visit-notes", "老人反映楼道灯坏了，夜间出行不便")
+    page.click("#app-visit .app-gps")
+    expect(page.locator("#app-visit input[name=lon]")).not_to_have_value("")
+    page.set_input_files(
+        "#app-visit-photos",
+        {"name": "hall.png", "mimeType": "image/png", "buffer": PNG_1PX},
+    )
+    page.check("#app-visit-follow")
+    page.fill("#app-visit-title", "楼道灯损坏")
+    page.click("#app-visit-send")
+    page.wait_for_selector("#app-outbox li[data-kind=visit]")
+    # An information collection: a new member; a wrong ID number is caught first.
+    page.fill("#app-collect-name", "李梅")
+    page.fill("#app-collect-id", ID_B[:-1] + ("1" if ID_B[-1] != "1" else "2"))
+    page.click("#app-collect-send")
+    expect(page.locator("#app-collect .app-error")).to_be_visible()
+    page.fill("#app-collect-id", ID_B)
+    page.select_option("#app-collect-relation", "spouse")
+    page.click("#app-collect-send")
+    page.wait_for_selector("#app-outbox li[data-kind=collect]")
+    assert page.inner_text("#app-outbox-count") == "2"
+    shot(page, "visit-3-offline-waiting")
+    assert not Visit.objects.exists() and Person.objects.count() == 2
+    key = page.get_attribute("#app-outbox li[data-kind=visit]", "data-key")
+
+    # Back online, the visit's first answer is lost on the way (the server made the
+    # visit): it stays waiting and is sent again with the same key.
+    attempts: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        attempts.append(route.request.headers.get("idempotency-key", ""))
+        response = route.fetch()
+        if len(attempts) == 1:
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/registry/visits/", lose_first_answer)
+    context.set_offline(False)
+    expect(page.locator(".app-sent-item")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#app-outbox li[data-key]")).to_have_count(0)
+    shot(page, "visit-4-synced")
+    assert attempts == [key, key]
+    visit = Visit.objects.get()
+    assert visit.idempotency_key == key and visit.kind == "care"
+    assert visit.photos.count() == 1 and visit.lon is not None
+    assert visit.event is not None and Event.objects.count() == 1
+    assert visit.event.title == "楼道灯损坏" and visit.event.source == "grid_worker"
+    assert Collection.objects.filter(household=home).count() == 2
+    assert sorted(p.name for p in Person.objects.filter(household=home)) == sorted(
+        ["王建国", "王小明", "李梅"]
+    )
+    page.reload()
+    page.wait_for_selector("#app-visits li")
+    assert page.inner_text("#app-outbox-count") == "0"
+    assert "楼道灯损坏" not in page.inner_text("#app-outbox")
+    shot(page, "visit-5-household-after")
+    assert Visit.objects.count() == 1
+    assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []
+    context.close()

@@ -1,0 +1,81 @@
+"""The households pages of the grid worker app: scoped, masked, with the offline
+forms pointing at the registry API, and a query count that does not grow with the
+number of households listed."""
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from civicgrid.accounts.models import User
+from civicgrid.events.tests.conftest import Cast
+from civicgrid.registry.models import Household
+from civicgrid.registry.services import visit_record
+from civicgrid.registry.tests.test_services import FAMILY
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_my_households_and_one_household(
+    cast: Cast, household: Callable[..., Household]
+) -> None:
+    home = household(persons=FAMILY)
+    visit_record(actor=cast.grid_worker, household=home, notes="一切正常")
+    worker = signed_in(cast.grid_worker)
+    listed = worker.get("/app/households/")
+    assert listed.status_code == 200
+    body = listed.content.decode()
+    assert home.address in body and "我的住户" in body and "登记住户" in body
+    assert f'href="/app/households/{home.pk}/"' in body
+    page = worker.get(f"/app/households/{home.pk}/").content.decode()
+    assert "王**" in page and "王建国" not in page and "13812345678" not in page
+    assert "独居老人" in page and "一切正常" in page
+    assert 'data-api="/api/v1/registry/visits/"' in page
+    assert 'data-api="/api/v1/registry/collections/"' in page
+    assert f'name="version" value="{home.version}"' in page
+    assert "app-outbox.js" in page and "app-registry.js" in page
+
+
+def test_the_households_pages_keep_to_the_registry_roles_and_scope(
+    cast: Cast, household: Callable[..., Household], make_staff: Callable[..., User]
+) -> None:
+    home = household()
+    assert signed_in(cast.urban).get("/app/households/").status_code == 403
+    other = make_staff("b_town", "center_staff", region="370303002")
+    assert signed_in(other).get(f"/app/households/{home.pk}/").status_code == 404
+    assert home.address not in signed_in(other).get("/app/households/").content.decode()
+    assert (
+        signed_in(cast.grid_worker).get("/app/households/?group=x").status_code == 404
+    )
+
+
+def test_the_list_query_count_does_not_grow_with_households(
+    cast: Cast, household: Callable[..., Household]
+) -> None:
+    worker = signed_in(cast.grid_worker)
+    household("一号")
+    worker.get("/app/households/")
+    with CaptureQueriesContext(connection) as one:
+        worker.get("/app/households/")
+    for n in range(12):
+        household(f"{n}号院")
+    with CaptureQueriesContext(connection) as many:
+        worker.get("/app/households/")
+    assert len(many) == len(one)
+
+
+def test_the_service_worker_keeps_the_households_page(cast: Cast) -> None:
+    sw = signed_in(cast.grid_worker).get("/app/sw.js").content.decode()
+    assert '"/app/households/"' in sw and "app-outbox.js" in sw
+    assert (
+        '"/app/households/"'
+        not in signed_in(cast.urban).get("/app/sw.js").content.decode()
+    )

@@ -1,0 +1,147 @@
+// Grid worker app, households: the visit form and the information collection forms
+// (a new household, or an update of one with its members). Each saves to the outbox
+// (app-outbox.js): sent now when online, else kept on the phone and sent, once, with
+// its Idempotency-Key when the network returns. The list page also asks the service
+// worker to keep the household pages so that they open without a network.
+(function () {
+  "use strict";
+  var outbox = window.civicgridOutbox;
+  var W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], C = "10X98765432";
+
+  // GB 11643: caught on the phone, so a typo is fixed while the person is there.
+  function idValid(v) {
+    if (!/^\d{17}[\dX]$/.test(v)) { return false; }
+    var s = 0;
+    for (var i = 0; i < 17; i++) { s += Number(v[i]) * W[i]; }
+    return C[s % 11] === v[17];
+  }
+  function fail(form, message, input) {
+    var error = form.querySelector(".app-error");
+    error.hidden = false; error.textContent = message;
+    if (input) { input.focus(); }
+    return null;
+  }
+  function value(form, name) {
+    var el = form.elements[name];
+    return el ? String(el.value || "").trim() : "";
+  }
+  function checked(form, name) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[name=" + name + "]"), function (c) { return c.checked; })
+      .map(function (c) { return c.value; });
+  }
+
+  // The member being added, or null when the name is empty; false when it is wrong.
+  function newPerson(form) {
+    var name = value(form, "p_name");
+    if (!name) { return null; }
+    var id = value(form, "p_id_number").toUpperCase(), phone = value(form, "p_phone");
+    if (id && !idValid(id)) { return fail(form, form.dataset.badId || "身份证号码校验位不正确", form.elements.p_id_number) || false; }
+    if (phone && !/^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$/.test(phone)) { return fail(form, "电话号码格式不正确", form.elements.p_phone) || false; }
+    return {
+      name: name, id_number: id, phone: phone, relation: value(form, "p_relation"),
+      residence: value(form, "p_residence"), groups: checked(form, "p_groups")
+    };
+  }
+
+  function done(form) {
+    form.reset();
+    form.querySelector(".app-error").hidden = true;
+    var pos = form.querySelector(".app-position");
+    if (pos) { pos.textContent = ""; }
+  }
+
+  // --- a visit --------------------------------------------------------------------
+  var visit = document.getElementById("app-visit");
+  if (visit) {
+    visit.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var follow = visit.elements.follow_up.checked;
+      var notes = value(visit, "notes"), title = value(visit, "follow_up_title");
+      if (follow && !notes && !title) {
+        return fail(visit, "需要跟进时请写明发现的问题", visit.elements.notes);
+      }
+      var files = Array.prototype.slice.call(visit.elements.photos.files || []);
+      var kindEl = visit.elements.kind;
+      outbox.queue({
+        kind: "visit",
+        label: kindEl.options[kindEl.selectedIndex].text + "：" + document.querySelector("#app-household h2").textContent,
+        url: visit.dataset.api,
+        fields: {
+          household: value(visit, "household"), kind: kindEl.value, notes: notes,
+          lon: value(visit, "lon"), lat: value(visit, "lat"),
+          follow_up: follow ? "true" : "false", follow_up_title: title,
+          visited_at: new Date().toISOString()  // when it happened, not when it is sent
+        },
+        photos: files.map(function (f) { return { name: f.name, type: f.type, blob: f }; })
+      }).then(function () { done(visit); visit.elements.lon.value = ""; visit.elements.lat.value = ""; });
+    });
+  }
+
+  // --- information collection: an update of this household ------------------------
+  var collect = document.getElementById("app-collect");
+  if (collect) {
+    collect.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var person = newPerson(collect);
+      if (person === false) { return; }
+      var persons = checked(collect, "moved_out").map(function (id) { return { id: Number(id), active: false }; });
+      if (person) { persons.push(person); }
+      outbox.queue({
+        kind: "collect",
+        label: "信息采集：" + document.querySelector("#app-household h2").textContent,
+        url: collect.dataset.api,
+        json: {
+          household: Number(value(collect, "household")), version: Number(value(collect, "version")),
+          kind: value(collect, "kind"), note: value(collect, "note"), persons: persons,
+          collected_at: new Date().toISOString()
+        }
+      }).then(function () {
+        var kind = collect.elements.kind.value, note = collect.elements.note.value;
+        done(collect);
+        collect.elements.kind.value = kind; collect.elements.note.value = note;
+      });
+    });
+  }
+
+  // --- information collection: a new household ------------------------------------
+  var add = document.getElementById("app-new-household");
+  if (add) {
+    add.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var address = value(add, "address");
+      if (!address) { return fail(add, "请填写住址", add.elements.address); }
+      var person = newPerson(add);
+      if (person === false) { return; }
+      outbox.queue({
+        kind: "collect", label: "登记住户：" + address, url: add.dataset.api,
+        json: {
+          grid: value(add, "grid"), address: address, kind: value(add, "kind"),
+          persons: person ? [person] : [], collected_at: new Date().toISOString()
+        }
+      }).then(function () { done(add); });
+    });
+  }
+
+  // --- position -------------------------------------------------------------------
+  Array.prototype.forEach.call(document.querySelectorAll(".app-gps"), function (button) {
+    button.addEventListener("click", function () {
+      var form = document.getElementById(button.dataset.for);
+      if (!navigator.geolocation) { return; }
+      navigator.geolocation.getCurrentPosition(function (p) {
+        form.elements.lon.value = p.coords.longitude.toFixed(6);
+        form.elements.lat.value = p.coords.latitude.toFixed(6);
+        form.querySelector(".app-position").textContent = "GPS " + p.coords.longitude.toFixed(5) + ", " + p.coords.latitude.toFixed(5);
+      }, function (err) { fail(form, "无法获取位置：" + err.message); },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  });
+
+  // --- keep the household pages for offline use ------------------------------------
+  var links = document.querySelectorAll("#app-households a[data-household]");
+  if (links.length && navigator.onLine && "serviceWorker" in navigator) {
+    navigator.serviceWorker.ready.then(function (reg) {
+      var urls = Array.prototype.map.call(links, function (a) { return a.getAttribute("href"); });
+      if (reg.active) { reg.active.postMessage({ warm: urls }); }
+    });
+  }
+})();

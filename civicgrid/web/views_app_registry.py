@@ -1,0 +1,139 @@
+"""Household visits and information collection (走访、信息采集) in the grid worker
+app: my households, a household with its members and visits, and the forms to
+record a visit or collect information. The forms do not post themselves: the app's
+outbox (static/web/app-outbox.js) keeps what was entered while offline and sends
+it to /api/v1/registry/ with an Idempotency-Key when the network returns."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from civicgrid.accounts.models import StaffPost
+from civicgrid.events.views_staff import staff_required
+from civicgrid.registry import selectors
+from civicgrid.registry.models import (
+    RESTRICTED_GROUPS,
+    HouseKind,
+    Relation,
+    Residence,
+    SpecialGroup,
+    VisitKind,
+)
+
+PAGE_SIZE = 50
+RECENT_VISITS = 20
+# A household not visited for this many days is flagged on the list.
+VISIT_DUE_DAYS = 90
+
+
+def _registry_user(request: HttpRequest) -> Any:
+    if not selectors.may_use_registry(request.user):
+        raise PermissionDenied(
+            _("Only grid staff and governance centers use the registry.")
+        )
+    return request.user
+
+
+def _group_choices(user: Any) -> list[tuple[str, str]]:
+    shown = selectors.groups_shown(user, list(SpecialGroup.values))
+    return [(g, str(SpecialGroup(g).label)) for g in shown]
+
+
+def _labels(groups: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": g,
+            "label": SpecialGroup(g).label,
+            "restricted": g in RESTRICTED_GROUPS,
+        }
+        for g in groups
+    ]
+
+
+@never_cache
+@ensure_csrf_cookie
+@staff_required
+def households(request: HttpRequest) -> HttpResponse:
+    user = _registry_user(request)
+    params = {k: request.GET.get(k, "") for k in ("q", "group")}
+    try:
+        rows = selectors.household_list(user, params)
+    except ValueError:
+        raise Http404(_("No such special group.")) from None
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    due = timezone.now() - timedelta(days=VISIT_DUE_DAYS)
+    grids = [
+        post.grid
+        for post in StaffPost.objects.filter(user=user, active=True, grid__isnull=False)
+        .select_related("grid")
+        .order_by("grid__code")
+        if post.grid is not None
+    ]
+    return render(
+        request,
+        "web/app/households.html",
+        {
+            "page": page,
+            "rows": [
+                {
+                    "household": h,
+                    "due": h.last_visit_at is None or h.last_visit_at < due,
+                }
+                for h in page.object_list
+            ],
+            "params": params,
+            "groups": _group_choices(user),
+            "grids": grids,
+            "kinds": HouseKind.choices,
+            "relations": Relation.choices,
+            "residences": Residence.choices,
+            "collect_url": reverse("registry-collection-create"),
+            "nav": "households",
+        },
+    )
+
+
+@never_cache
+@ensure_csrf_cookie
+@staff_required
+def household(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _registry_user(request)
+    home = (
+        selectors.households_visible(user).select_related("grid").filter(pk=pk).first()
+    )
+    if home is None:
+        raise Http404(_("No such household in your regions."))
+    members = selectors.household_members(user, home)
+    for m in members:
+        m["group_labels"] = _labels(m["groups"])
+    visits = list(
+        home.visits.select_related("worker", "event").order_by("-visited_at", "-id")[
+            :RECENT_VISITS
+        ]
+    )
+    return render(
+        request,
+        "web/app/household.html",
+        {
+            "home": home,
+            "members": members,
+            "visits": visits,
+            "groups": _group_choices(user),
+            "kinds": HouseKind.choices,
+            "visit_kinds": VisitKind.choices,
+            "relations": Relation.choices,
+            "residences": Residence.choices,
+            "visit_url": reverse("registry-visit-list"),
+            "collect_url": reverse("registry-collection-create"),
+            "nav": "households",
+        },
+    )
