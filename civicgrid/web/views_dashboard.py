@@ -2,17 +2,48 @@
 of the area coloured by a chosen measure, live counts refreshed by htmx, trends, top
 matters and overdue events by department; clicking the map drills down."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from civicgrid.accounts.models import Role
 from civicgrid.events.views_staff import staff_required
 from civicgrid.web import dashboard_data as data
 
+# Who sees the figures of a whole area (a grid worker or a department officer does
+# not: they are sent to the app or the workbench by a 403 page that says why).
+DASHBOARD_ROLES = frozenset({Role.LEADER, Role.CENTER_STAFF})
+GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_SPECIALIST})
 LIVE_SECONDS = 15
 LIVE_RANGE = range(2, 301)  # a wall screen may ask ?live=N seconds
+
+
+def dashboard_required(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """A staff member holding a dashboard role (superusers always), else a 403 page
+    in Chinese explaining why and where to go instead."""
+
+    @staff_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not (user.is_superuser or user.roles & DASHBOARD_ROLES):
+            return render(
+                request,
+                "web/dashboard_denied.html",
+                {"grid_worker": bool(user.roles & GRID_ROLES)},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _live_seconds(request: HttpRequest) -> int:
@@ -28,7 +59,7 @@ def _area(request: HttpRequest, code: str | None) -> data.Region:
 
 
 @never_cache
-@staff_required
+@dashboard_required
 def page(request: HttpRequest) -> HttpResponse:
     area = _area(request, request.GET.get("area"))
     measure = request.GET.get("measure", "events")
@@ -45,7 +76,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required
+@dashboard_required
 def figures(request: HttpRequest, code: str) -> JsonResponse:
     """Everything the page draws for one area (the map's drill-down asks it)."""
     area = _area(request, code)
@@ -55,7 +86,7 @@ def figures(request: HttpRequest, code: str) -> JsonResponse:
 
 
 @never_cache
-@staff_required
+@dashboard_required
 def live(request: HttpRequest, code: str) -> HttpResponse:
     """The live counts as an HTML fragment (htmx polls it)."""
     area = _area(request, code)

@@ -85,3 +85,21 @@ def test_the_dashboard_figures_follow_the_area_and_the_scope(
     assert town.get("/dashboard/areas/370200000000/").status_code == 404
     live = town.get("/dashboard/areas/370303001000/live/")
     assert live.status_code == 200 and 'id="db-total">2<' in live.content.decode()
+
+
+def test_the_dashboard_refuses_posts_without_its_roles_with_a_reason(
+    cast: Cast,
+) -> None:
+    """A grid worker or a department officer gets a 403 page that says why and
+    where to go; leaders and center staff get the dashboard."""
+    grid = signed_in(cast.grid_worker)
+    page = grid.get("/dashboard/")
+    assert page.status_code == 403
+    body = page.content.decode()
+    assert "领导驾驶舱未向您的岗位开放" in body and 'href="/app/"' in body
+    assert grid.get("/dashboard/areas/370303001000/").status_code == 403
+    assert grid.get("/dashboard/areas/370303001000/live/").status_code == 403
+    department = signed_in(cast.urban).get("/dashboard/")
+    assert department.status_code == 403
+    assert 'href="/app/"' not in department.content.decode()
+    assert signed_in(cast.town).get("/dashboard/").status_code == 200
