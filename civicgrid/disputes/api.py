@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -75,6 +74,9 @@ class CaseOut(serializers.ModelSerializer):
 
 
 class PartyOut(serializers.Serializer):
+    # The id names the party to POST /api/v1/personal-data/reveal/
+    # ({"object": "disputes.party", "id": ..., "field": "id_number", "reason": ...}).
+    id = serializers.IntegerField()
     kind = serializers.CharField()
     side = serializers.CharField()
     name = serializers.SerializerMethodField()
@@ -528,54 +530,5 @@ class CaseSubsidy(APIView):
             return error_response(exc)
         return Response(
             {"case": case.code, "amount": str(sub.amount), "year": sub.year},
-            status=status.HTTP_201_CREATED,
-        )
-
-
-class AttachmentIn(serializers.Serializer):
-    file = serializers.FileField()
-    kind = serializers.ChoiceField(
-        choices=["evidence", "signed_copy"], default="evidence"
-    )
-
-
-class CaseAttachments(APIView):
-    """Attach evidence or the signed agreement (PDF, JPEG or PNG, at most 10 MB):
-    the case's centers and leaders, or its mediator."""
-
-    permission_classes = [IsStaffMember]
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
-        request={"multipart/form-data": AttachmentIn},
-        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request, code: str) -> Response:
-        case = visible_case(request, code)
-        user = request.user
-        if not (
-            user.is_superuser
-            or user.roles & set(CENTER_ROLES)  # type: ignore[union-attr]
-            or (case.mediator is not None and case.mediator.user_id == user.pk)
-        ):
-            return error_response(NotPermitted(_("Your role may not do this.")))
-        body = AttachmentIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        upload = body.validated_data["file"]
-        if upload.size > services.MAX_ATTACHMENT_BYTES:
-            return error_response(
-                DisputeError(_("The file is empty or larger than 10 MB."), field="file")
-            )
-        try:
-            att = services.case_attach(
-                actor=user,
-                case=case,
-                content=upload.read(),
-                kind=body.validated_data["kind"],
-            )
-        except DisputeError as exc:
-            return error_response(exc)
-        return Response(
-            {"id": att.pk, "kind": att.kind, "size": att.size, "sha256": att.sha256},
             status=status.HTTP_201_CREATED,
         )

@@ -19,13 +19,14 @@ from rest_framework.views import APIView
 
 from civicgrid.core.api import HasRole, IsStaffMember, scope_of
 from civicgrid.core.scope import covers, prefixes_q
-from civicgrid.disputes import selectors, services, subsidies
-from civicgrid.disputes.api import CENTER_ROLES, error_response
-from civicgrid.disputes.errors import DisputeError
+from civicgrid.disputes import consultations, ratings, selectors, subsidies
+from civicgrid.disputes.api import CENTER_ROLES, error_response, visible_case
+from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import (
     Consultation,
     MediationOrganisation,
     Mediator,
+    Party,
     Subsidy,
 )
 from civicgrid.regions.models import Region
@@ -193,7 +194,7 @@ class ConsultationListCreate(generics.ListAPIView):
             )
         }
         try:
-            c = services.consultation_create(
+            c = consultations.consultation_create(
                 actor=user,
                 region=region,
                 held_on=v["held_on"],
@@ -276,3 +277,53 @@ class SubsidyLedger(APIView):
             f'attachment; filename="subsidies-{city}-{year}.xlsx"'
         )
         return response
+
+
+class RatingIn(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    party = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The rating party's id (see the case's parties); none for the "
+        "officer's own rating.",
+    )
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CaseRating(APIView):
+    """Record a rating (1–5) of the case's mediator once mediation has ended: a
+    party's (taken at the return visit) or the center officer's own; once each."""
+
+    permission_classes = [HasRole]
+    required_roles = CENTER_ROLES
+
+    @extend_schema(
+        request=RatingIn,
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        case = visible_case(request, code)
+        body = RatingIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        v = body.validated_data
+        party = None
+        if v.get("party") is not None:
+            party = Party.objects.filter(case=case, pk=v["party"]).first()
+            if party is None:
+                return error_response(
+                    DisputeError(_("No such party on this case."), field="party")
+                )
+        try:
+            row = ratings.rating_record(
+                actor=request.user,
+                case=case,
+                score=v["score"],
+                party=party,
+                comment=v.get("comment", ""),
+            )
+        except (DisputeError, NotPermitted) as exc:
+            return error_response(exc)
+        return Response(
+            {"mediator": row.mediator_id, "rater": row.rater, "score": row.score},
+            status=status.HTTP_201_CREATED,
+        )

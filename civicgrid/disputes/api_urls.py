@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from civicgrid.disputes import api, api_registry
+from civicgrid.disputes import api, api_attachments, api_registry
 
 urlpatterns = [
     path("cases/", api.CaseListCreate.as_view(), name="dispute-case-list"),
@@ -33,8 +33,18 @@ urlpatterns = [
     ),
     path(
         "cases/<str:code>/attachments/",
-        api.CaseAttachments.as_view(),
+        api_attachments.CaseAttachments.as_view(),
         name="dispute-case-attachments",
+    ),
+    path(
+        "cases/<str:code>/attachments/<int:pk>/",
+        api_attachments.CaseAttachmentDownload.as_view(),
+        name="dispute-case-attachment",
+    ),
+    path(
+        "cases/<str:code>/ratings/",
+        api_registry.CaseRating.as_view(),
+        name="dispute-case-rating",
     ),
     path(
         "organisations/",

@@ -213,3 +213,63 @@ class Subsidy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.amount}"
+
+
+class MediatorRating(models.Model):
+    """A rating (1–5) of a case's mediator, given once mediation has ended: by each
+    party (recorded by the officer at the return visit) and by the center officer."""
+
+    class Rater(models.TextChoices):
+        PARTY = "party", _("party")
+        OFFICER = "officer", _("center officer")
+
+    case = models.ForeignKey(
+        "disputes.Case", on_delete=models.CASCADE, related_name="ratings"
+    )
+    mediator = models.ForeignKey(
+        Mediator, on_delete=models.PROTECT, related_name="ratings"
+    )
+    rater = models.CharField(_("rated by"), max_length=10, choices=Rater.choices)
+    party = models.ForeignKey(
+        "disputes.Party",
+        verbose_name=_("party"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    score = models.PositiveSmallIntegerField(_("score (1-5)"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mediator rating")
+        verbose_name_plural = _("mediator ratings")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5),
+                name="disputes_rating_score_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(rater="party", party__isnull=False)
+                | Q(rater="officer", party__isnull=True),
+                name="disputes_rating_party_xor_officer",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "mediator", "party"],
+                condition=Q(rater="party"),
+                name="disputes_rating_once_per_party",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "mediator"],
+                condition=Q(rater="officer"),
+                name="disputes_rating_once_by_officer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.mediator_id} {self.score}"

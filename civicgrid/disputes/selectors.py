@@ -5,12 +5,20 @@ high-risk cases prevented from escalating — per area and month)."""
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from civicgrid.accounts.models import Role
 from civicgrid.core.scope import prefixes_q
-from civicgrid.disputes.models import Case, Mediator, Outcome, Referral
+from civicgrid.disputes.models import (
+    Case,
+    Consultation,
+    MediationOrganisation,
+    Mediator,
+    MediatorRating,
+    Outcome,
+    Referral,
+)
 
 # Roles that see the cases of their area.
 REGION_ROLES = frozenset(
@@ -77,11 +85,25 @@ def with_load_and_record(qs: QuerySet[Mediator]) -> QuerySet[Mediator]:
     """Each mediator's open cases, ended cases, resolved cases and mean rating, in
     the one query (the pool is ranked without a query per person)."""
     ended = ~Q(cases__outcome="")
+    mean = (
+        MediatorRating.objects.filter(mediator=OuterRef("pk"))
+        .order_by()
+        .values("mediator")
+        .annotate(a=Avg("score"))
+        .values("a")
+    )
     return qs.annotate(
         open_cases=Count("cases", filter=Q(cases__state__in=OPEN_STATES)),
         ended_cases=Count("cases", filter=ended),
         resolved_cases=Count("cases", filter=Q(cases__outcome=Outcome.RESOLVED)),
-        mean_rating=Avg("cases__rating", filter=ended),
+        mean_rating=Subquery(mean),
+        n_ratings=Subquery(
+            MediatorRating.objects.filter(mediator=OuterRef("pk"))
+            .order_by()
+            .values("mediator")
+            .annotate(n=Count("id"))
+            .values("n")
+        ),
     )
 
 
@@ -92,6 +114,7 @@ def record_of(m: Any) -> dict[str, Any]:
         "cases": n,
         "success_rate": round(m.resolved_cases / n, 3) if n else None,
         "rating": round(float(m.mean_rating), 2) if m.mean_rating is not None else None,
+        "ratings": int(getattr(m, "n_ratings", None) or 0),
     }
 
 
@@ -188,3 +211,44 @@ def workbench_count(user: Any) -> int:
     """Open cases the user may see: the workbench's dispute tab count
     (civicgrid.web.queues.dispute_slot)."""
     return cases_visible(user).filter(state__in=OPEN_STATES).count()
+
+
+CENTER_ROLES = frozenset({Role.CENTER_STAFF, Role.LEADER})
+
+
+def center_prefixes(user: Any) -> list[str]:
+    """The areas where the user acts as a center officer or leader (the superuser:
+    everywhere): they open consultations, grant subsidies, record recusals there."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return [""]
+    return [
+        prefix
+        for role, prefix in user.posts.filter(active=True).values_list(
+            "role", "region_code"
+        )
+        if role in CENTER_ROLES
+    ]
+
+
+def consultations_visible(user: Any) -> QuerySet[Consultation]:
+    prefixes = list(getattr(user, "scope_prefixes", []))
+    return Consultation.objects.filter(prefixes_q(prefixes)).select_related("chair")
+
+
+def organisations_visible(user: Any) -> QuerySet[MediationOrganisation]:
+    """Organisations of the user's areas or of an area above them (a county's
+    organisation serves its towns)."""
+    prefixes = list(getattr(user, "scope_prefixes", []))
+    q = prefixes_q(prefixes) | Q(region_code__in=_ancestors(prefixes))
+    return MediationOrganisation.objects.filter(q)
+
+
+def ratings_of(m: Mediator, user: Any) -> QuerySet[MediatorRating]:
+    """The mediator's ratings on the cases the user sees, newest first."""
+    return (
+        MediatorRating.objects.filter(mediator=m, case__in=cases_visible(user))
+        .select_related("case", "party")
+        .order_by("-at", "-id")[:100]
+    )

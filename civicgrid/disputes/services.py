@@ -1,18 +1,15 @@
 """Writes of the disputes domain outside the workflow steps: intake, the registry of
 organisations and mediators, recusal, leader ownership and consultations."""
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.models import Role, User
-from civicgrid.core import crypto, uploads
+from civicgrid.core import crypto
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
 from civicgrid.core.personal import id_number_is_valid
@@ -20,16 +17,12 @@ from civicgrid.disputes import risk
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import (
     LEVEL_PREFIX,
-    Agreement,
     Case,
     CaseAction,
-    CaseAttachment,
     CaseCounter,
     CaseSource,
     CenterLevel,
     Channel,
-    Consultation,
-    ConsultationItem,
     DisputeType,
     MediationOrganisation,
     Mediator,
@@ -361,91 +354,3 @@ def case_assign_leader(*, actor: Any, case: Case, leader: User) -> Case:
             changes={"leader": [before, leader.pk]},
         )
     return case
-
-
-def consultation_create(
-    *,
-    actor: Any,
-    region: Region,
-    held_on: date,
-    attendees: Sequence[str],
-    items: Sequence[Mapping[str, Any]],
-    cases: Mapping[str, Case],
-) -> Consultation:
-    """Record a bi-weekly consultation (双周会诊): the attending units ("17+N"),
-    and for each hard case on the agenda its decision and assigned follow-up."""
-    units = [u.strip() for u in attendees if u and u.strip()]
-    if not units:
-        raise DisputeError(_("Name the attending units."), field="attendees")
-    if not items:
-        raise DisputeError(_("The agenda is empty."), field="items")
-    with transaction.atomic():
-        c = Consultation.objects.create(
-            region=region,
-            region_code=region.region_code,
-            held_on=held_on,
-            chair=actor,
-            attendees=units,
-        )
-        for item in items:
-            case = cases.get(str(item.get("case", "")))
-            if case is None:
-                raise DisputeError(_("No such case in your scope."), field="items")
-            ConsultationItem.objects.create(
-                consultation=c,
-                case=case,
-                decision=str(item.get("decision", ""))[:4000],
-                follow_up_unit=str(item.get("follow_up_unit", ""))[:100],
-                follow_up_due=item.get("follow_up_due") or None,
-            )
-        audit_record(
-            actor=actor,
-            action="disputes.consultation.create",
-            obj=c,
-            changes={"items": [None, len(items)]},
-        )
-    return c
-
-
-# --- attachments -------------------------------------------------------------------
-
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ATTACHMENT_TYPES = frozenset({uploads.PDF, uploads.JPEG, uploads.PNG})
-ATTACHMENT_KINDS = ("evidence", "signed_copy")
-
-
-def case_attach(*, actor: Any, case: Case, content: bytes, kind: str) -> CaseAttachment:
-    """Attach evidence or the signed agreement (a PDF, JPEG or PNG, checked by its
-    bytes); a signed copy becomes the agreement's."""
-    if kind not in ATTACHMENT_KINDS:
-        raise DisputeError(_("Unknown attachment kind."), field="kind")
-    if not content or len(content) > MAX_ATTACHMENT_BYTES:
-        raise DisputeError(_("The file is empty or larger than 10 MB."), field="file")
-    found = uploads.sniff(content, ATTACHMENT_TYPES)
-    if found is None:
-        raise DisputeError(_("Only PDF, JPEG or PNG files are accepted."), field="file")
-    agreement = Agreement.objects.filter(case=case).first()
-    if kind == "signed_copy" and agreement is None:
-        raise DisputeError(_("The case has no agreement yet."), field="kind")
-    digest = hashlib.sha256(content).hexdigest()
-    with transaction.atomic():
-        name = f"{case.code}-{digest[:16]}.{found.extension}"
-        att = CaseAttachment(
-            case=case,
-            kind=kind,
-            content_type=found.content_type,
-            size=len(content),
-            sha256=digest,
-        )
-        att.file.save(name, ContentFile(content), save=False)
-        att.save()
-        if agreement is not None and kind == "signed_copy":
-            agreement.signed_copy = att.file.name
-            agreement.save(update_fields=["signed_copy"])
-        audit_record(
-            actor=actor,
-            action="disputes.case.attach",
-            obj=case,
-            changes={"attachment": [None, att.pk], "kind": [None, kind]},
-        )
-    return att

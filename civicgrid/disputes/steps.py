@@ -226,11 +226,6 @@ def close(case: Case, data: dict[str, Any], actor: Any) -> Override:
         )
     if outcome == Outcome.REFERRED and not case.referrals.exists():
         raise DisputeError(_("The case was not referred on."), field="outcome")
-    if "rating" in data:
-        rating = str(data["rating"])
-        if rating not in {"1", "2", "3", "4", "5"}:
-            raise DisputeError(_("rating must be 1 to 5."), field="rating")
-        case.rating = int(rating)
     _text(data, "reason", 4000)
     case.outcome = outcome
     return None

@@ -24,6 +24,7 @@ from civicgrid.disputes.models import (
     Outcome,
     Referral,
 )
+from civicgrid.disputes.views_case import side_context
 from civicgrid.events.views_staff import staff_required
 
 # How each step field is asked for in a form.
@@ -236,6 +237,8 @@ def _detail(
                 "a": a,
                 "label": definition.transitions[a.transition].label
                 if a.transition in definition.transitions
+                else _("Register")
+                if a.transition == "register"
                 else a.transition,
                 "state": definition.label(a.to_state),
             }
@@ -243,6 +246,7 @@ def _detail(
         ],
         "steps": step_forms,
         "error": error,
+        **side_context(request, case),
         "diversion": matching.propose_diversion(case)
         if is_center and case.state == "registered"
         else None,

@@ -563,12 +563,18 @@ def check_dispute_proposal(key: str) -> Check:
 
 
 def check_dispute_refused(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
-    """An empty or bad request (recusal, leader, subsidy, attachment) is refused;
+    """An empty or bad request (recusal, leader, subsidy, attachment, rating) is refused;
     nothing is written."""
     from civicgrid.disputes.models import Case as DisputeCase
-    from civicgrid.disputes.models import CaseAttachment, Recusal, Subsidy
+    from civicgrid.disputes.models import (
+        CaseAttachment,
+        MediatorRating,
+        Recusal,
+        Subsidy,
+    )
 
     assert body and not Recusal.objects.exists() and not Subsidy.objects.exists()
+    assert not MediatorRating.objects.exists()
     assert not CaseAttachment.objects.exists()
     assert not DisputeCase.objects.exclude(leader=None).exists()
 
@@ -848,6 +854,17 @@ CASES: dict[str, Case] = {
         check_dispute_refused,
         method="post",
     ),
+    "dispute_attachment_get": Case(
+        "dispute-case-attachment",
+        "disputes/cases/{case_a}/attachments/999999/",
+        check_dispute_refused,
+    ),
+    "dispute_rating": Case(
+        "dispute-case-rating",
+        "disputes/cases/{case_a}/ratings/",
+        check_dispute_refused,
+        method="empty",
+    ),
     "dispute_organisations": Case(
         "dispute-organisation-list",
         f"disputes/organisations/?{L}",
@@ -972,6 +989,8 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_leader":         (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_subsidy":        (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_attachment":     (403,  403,  400,  404,  400,  404,  403,  400,  400),
+    "dispute_attachment_get": (403, 403,  404,  404,  404,  404,  403,  404,  404),
+    "dispute_rating":         (403,  403,  400,  404,  400,  403,  403,  400,  400),
     "dispute_organisations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_mediators":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_consultations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),

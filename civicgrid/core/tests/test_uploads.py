@@ -3,7 +3,7 @@
 import pytest
 
 from civicgrid.core.uploads import IMAGES, JPEG, PDF, PNG, WEBP, sniff
-from civicgrid.disputes.services import ATTACHMENT_TYPES
+from civicgrid.disputes.attachments import ATTACHMENT_TYPES
 
 SAMPLES = {
     JPEG: b"\xff\xd8\xff\xe0\x00\x10JFIF",
