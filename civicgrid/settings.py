@@ -339,6 +339,7 @@ TASKS = {
 # or "monthly_day" (+ optional "at", local HH:MM, default 01:00); "name" optional.
 CIVICGRID_SCHEDULE = [
     {"task": "civicgrid.events.tasks.scan_deadlines", "every_minutes": 5},
+    {"task": "civicgrid.disputes.tasks.scan_overdue_cases", "every_minutes": 15},
     {"task": "civicgrid.exchange.tasks.deliver_webhooks", "every_minutes": 1},
     # the monthly upward report, sent once the city's peace index month is published
     {"task": "civicgrid.exchange.tasks.send_upward_reports", "every_minutes": 60},

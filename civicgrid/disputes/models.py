@@ -37,6 +37,7 @@ __all__ = [
     "CaseAttachment",
     "CaseCounter",
     "CaseSource",
+    "CaseWarning",
     "CaseWorkflow",
     "CenterLevel",
     "Channel",
@@ -414,6 +415,39 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class CaseWarning(models.Model):
+    """An overdue warning on a case's time limit (the entry gate's registration and
+    diversion, then each handling step's): yellow when most of the time is used,
+    red when it is past — red escalates to the center above and the owning leader.
+    Recorded once per kind and deadline, however often the scan runs."""
+
+    class Kind(models.TextChoices):
+        YELLOW = "yellow", _("yellow: due soon")
+        RED = "red", _("red: overdue, escalated")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="warnings")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    deadline_kind = models.CharField(_("time limit"), max_length=20)
+    deadline_at = models.DateTimeField(_("deadline"))
+    state = models.CharField(_("state"), max_length=30)
+    notified = models.PositiveSmallIntegerField(_("people notified"), default=0)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("overdue warning")
+        verbose_name_plural = _("overdue warnings")
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "deadline_at"],
+                name="disputes_warning_once_per_deadline",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.deadline_kind}"
 
 
 class CaseCounter(DailyCounter):

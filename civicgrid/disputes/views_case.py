@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.core.personal import PersonalKind, mask
 from civicgrid.core.scope import covers
-from civicgrid.disputes import attachments, ratings, selectors, services
+from civicgrid.disputes import attachments, overdue, ratings, selectors, services
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import Case, CaseAttachment, Mediator, Party
 from civicgrid.events.views_staff import staff_required
@@ -38,6 +38,7 @@ def side_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     )
     done = set(rated.values_list("party_id", flat=True))
     return {
+        "warnings": overdue.warnings_of(case),
         "ratings": list(case.ratings.select_related("mediator", "party")),
         "may_rate": may_rate,
         "rate_choices": [

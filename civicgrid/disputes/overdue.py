@@ -1,0 +1,163 @@
+"""Overdue warnings on dispute cases (滨州 three gates): the entry gate's time limit
+(every case registered and diverted in time) and each handling step's (assignment,
+mediation, follow-up, referral, verification). A yellow warning once a configurable
+share of the step's time is used goes to the handlers (the center of the case's
+level, its mediator); a red one once the time is past goes to them and is escalated
+to the center one level up and to the owning leader. Each warning is recorded once
+per deadline, so the scan may run as often as the scheduler likes."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civicgrid.accounts.models import Role, User
+from civicgrid.disputes.models import LEVEL_PREFIX, Case, CaseWarning
+from civicgrid.events.notify import notify
+
+LIMIT_LABELS = {
+    "divert": gettext_lazy("registration and diversion (entry gate)"),
+    "assign": gettext_lazy("assignment of a mediator"),
+    "mediate": gettext_lazy("mediation"),
+    "follow_up": gettext_lazy("follow-up of the agreement"),
+    "refer": gettext_lazy("referral"),
+    "verify": gettext_lazy("verification"),
+}
+CENTER_LENGTHS = (12, 9, 6, 4)
+
+
+def _centers(prefixes: list[str]) -> list[User]:
+    return list(
+        User.objects.filter(
+            posts__role=Role.CENTER_STAFF,
+            posts__active=True,
+            posts__region_code__in=prefixes,
+        ).distinct()
+    )
+
+
+def handlers(case: Case) -> tuple[list[User], int]:
+    """The center staff nearest the case at or above its level (and its mediator),
+    and the prefix length of that center."""
+    users: list[User] = []
+    level_len = LEVEL_PREFIX[case.level]
+    found = 0
+    for n in CENTER_LENGTHS:
+        if n > level_len or n > len(case.region_code):
+            continue
+        users = _centers([case.region_code[:n]])
+        if users:
+            found = n
+            break
+    if case.mediator is not None and case.mediator.user is not None:
+        users.append(case.mediator.user)
+    return users, found
+
+
+def escalation(case: Case, center_len: int) -> list[User]:
+    """The center one level above the handling one, and the owning leader."""
+    above = [n for n in CENTER_LENGTHS if n < (center_len or LEVEL_PREFIX[case.level])]
+    users: list[User] = []
+    for n in above:
+        users = _centers([case.region_code[:n]])
+        if users:
+            break
+    if case.leader is not None:
+        users.append(case.leader)
+    return users
+
+
+def _window_start(case: Case) -> datetime:
+    stamped = (
+        case.actions.filter(deadline_at=case.deadline_at)
+        .order_by("at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return stamped or case.created_at
+
+
+def overdue_scan(now: datetime | None = None) -> dict[str, int]:
+    """Record and send the yellow and red warnings due now; the counts recorded.
+    The messages are in the site's language whatever the caller's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _scan(now or timezone.now())
+
+
+def _scan(now: datetime) -> dict[str, int]:
+    share = float(getattr(settings, "CIVICGRID_YELLOW_SHARE", 0.75))
+    counts = {"yellow": 0, "red": 0}
+    open_cases = (
+        Case.objects.filter(deadline_at__isnull=False)
+        .exclude(state="verified")
+        .select_related("mediator__user", "leader")
+    )
+    for case in open_cases.iterator(chunk_size=500):
+        due = case.deadline_at
+        assert due is not None
+        start = _window_start(case)
+        if now >= due:
+            kind = CaseWarning.Kind.RED
+        elif now >= start + (due - start) * share:
+            kind = CaseWarning.Kind.YELLOW
+        else:
+            continue
+        if CaseWarning.objects.filter(case=case, kind=kind, deadline_at=due).exists():
+            continue
+        counts[kind] += _warn(case, kind, now)
+    return counts
+
+
+def _warn(case: Case, kind: str, now: datetime) -> int:
+    due = case.deadline_at
+    assert due is not None
+    limit = LIMIT_LABELS.get(case.deadline_kind, case.deadline_kind)
+    when = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    people, center_len = handlers(case)
+    if kind == CaseWarning.Kind.RED:
+        people += escalation(case, center_len)
+        text = _(
+            "Red warning: dispute case %(code)s is past its time limit for "
+            "%(limit)s (due %(due)s); escalated."
+        )
+    else:
+        text = _(
+            "Yellow warning: dispute case %(code)s is near its time limit for "
+            "%(limit)s (due %(due)s)."
+        )
+    try:
+        with transaction.atomic():
+            row = CaseWarning.objects.create(
+                case=case,
+                kind=kind,
+                deadline_kind=case.deadline_kind,
+                deadline_at=due,
+                state=case.state,
+                at=now,
+            )
+            row.notified = notify(
+                people,
+                text % {"code": case.code, "limit": limit, "due": when},
+                case.event,
+            )
+            row.save(update_fields=["notified"])
+    except IntegrityError:
+        return 0  # recorded by a scan running at the same time
+    return 1
+
+
+def warnings_of(case: Case) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": w.get_kind_display(),
+            "css": w.kind,
+            "limit": LIMIT_LABELS.get(w.deadline_kind, w.deadline_kind),
+            "deadline_at": w.deadline_at,
+            "at": w.at,
+        }
+        for w in case.warnings.all()
+    ]

@@ -1,0 +1,12 @@
+"""Background jobs of the disputes domain (django-tasks): thin and idempotent."""
+
+from django_tasks import task
+
+from civicgrid.disputes.overdue import overdue_scan
+
+
+@task()
+def scan_overdue_cases() -> dict[str, int]:
+    """Record the yellow and red overdue warnings of dispute cases and notify (red
+    ones escalated). Idempotent: each warning once per deadline."""
+    return overdue_scan()
