@@ -10,7 +10,8 @@ grids (as ``locate_bench.py``). Measured through the product's own HTTP layer
 (c) signed pushes to /exchange/v1/events (HMAC-SM3 signature, nonce, idempotency):
     pushes per second; and a retry of an already-pushed id;
 (d) HMAC-SM3 signing + checking of a 2 KB body, per second (no database);
-(e) building and sending a city's monthly upward report (built only: no server).
+(e) building and sending a city's monthly upward report (built only: no server);
+(f) bulk Excel: N grid staff rows imported, exported, the export re-imported unchanged.
 
 Results: ``bench/results/exchange-<YYYYMMDD-HHMMSS>.json`` and
 ``exchange-latest.txt`` with the machine description.
@@ -201,6 +202,38 @@ def run(n: int) -> dict[str, Any]:
     out["upward_report_build_s"] = round(s, 3)
     log(
         f"(e) upward report of 淄博 ({n + pushes} events this month): {s * 1000:.0f} ms"
+    )
+
+    from civicgrid.exchange import bulk, bulk_sheets
+
+    rows = [
+        [f"bench_wg{i:05d}", f"网格员{i}", f"139{i:08d}", "grid_worker", grids[i].code]
+        for i in range(min(n, len(grids)))
+    ]
+    book = bulk_sheets.write_sheet(bulk_sheets.STAFF, rows)
+    t0 = time.perf_counter()
+    created = bulk.bulk_import(
+        actor=None, kind="staff", content=book, file_name="b.xlsx", scope=["3703"]
+    ).created
+    import_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    exported = bulk.bulk_export(actor=None, kind="staff", scope=["3703"], options={})
+    export_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = bulk.bulk_import(
+        actor=None, kind="staff", content=exported, file_name="e.xlsx", scope=["3703"]
+    )
+    reimport_s = time.perf_counter() - t0
+    assert created == len(rows) and again.created == 0, (created, again.created)
+    out["bulk_staff"] = {
+        "rows": len(rows),
+        "import_s": round(import_s, 2),
+        "export_s": round(export_s, 2),
+        "reimport_unchanged_s": round(reimport_s, 2),
+    }
+    log(
+        f"(f) bulk grid staff: import {len(rows)} rows {import_s:.1f} s, export "
+        f"{export_s:.1f} s, re-import unchanged {reimport_s:.1f} s"
     )
     return out
 
