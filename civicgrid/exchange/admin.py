@@ -43,7 +43,7 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, obj: Open311Client, form: Any, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            open311.client_update(actor=request.user, client=obj)
             return
         client, key = open311.client_issue(
             actor=request.user, name=obj.name, contact=obj.contact

@@ -93,6 +93,27 @@ def client_rekey(*, actor: Any, client: Open311Client) -> str:
     return key
 
 
+CLIENT_FIELDS = ("name", "contact", "source", "active", "post_rate", "read_rate")
+
+
+def client_update(*, actor: Any, client: Open311Client) -> Open311Client:
+    """Save a client edited in the back office (rates, source, active), audited."""
+    with transaction.atomic():
+        before = Open311Client.objects.get(pk=client.pk)
+        client.save(update_fields=list(CLIENT_FIELDS))
+        audit_record(
+            actor=actor,
+            action="open311.client_update",
+            obj=client,
+            changes={
+                f: [getattr(before, f), getattr(client, f)]
+                for f in CLIENT_FIELDS
+                if getattr(before, f) != getattr(client, f)
+            },
+        )
+    return client
+
+
 DEFAULT_ATTRIBUTES = (
     Path(__file__).resolve().parent / "data" / "default_attributes.json"
 )

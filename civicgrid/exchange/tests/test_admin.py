@@ -81,3 +81,22 @@ def test_adding_a_client_and_a_system_shows_the_secret_once(
         if m.level == message_levels.WARNING
     )
     assert system.secret and system.secret in shown
+
+
+def test_a_client_rate_is_changed_in_the_admin_and_audited(
+    admin_client: Client,
+) -> None:
+    from civicgrid.core.models import AuditRecord
+    from civicgrid.exchange.open311 import client_issue
+
+    client, _ = client_issue(actor=None, name="热线客户端")
+    url = f"/admin/exchange/open311client/{client.pk}/change/"
+    form = {"name": client.name, "contact": "", "source": "hotline", "active": "on"}
+    bad = admin_client.post(url, {**form, "post_rate": "lots"})
+    assert bad.status_code == 200  # the form again, with the error
+    assert Open311Client.objects.get(pk=client.pk).post_rate == ""
+    answer = admin_client.post(url, {**form, "post_rate": "600/hour", "read_rate": ""})
+    assert answer.status_code == 302
+    assert Open311Client.objects.get(pk=client.pk).post_rate == "600/hour"
+    record = AuditRecord.objects.filter(action="open311.client_update").latest("pk")
+    assert record.changes["post_rate"] == ["", "600/hour"]
