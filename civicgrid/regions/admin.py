@@ -11,12 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import json_script
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import mapping, shape
 
 from civicgrid.regions import services
 from civicgrid.regions.coverage import (
     COVERAGE_LEVELS,
+    CompactJSONEncoder,
     check_coverage,
     coverage_map_data,
 )
@@ -69,6 +71,7 @@ class RegionAdmin(admin.ModelAdmin):
         if region.level not in COVERAGE_LEVELS:
             raise Http404(_("Coverage is checked for a town, county or city."))
         report = check_coverage(region)
+        data = coverage_map_data(region, report)
         return TemplateResponse(
             request,
             "admin/regions/region/coverage.html",
@@ -79,7 +82,13 @@ class RegionAdmin(admin.ModelAdmin):
                 "title": _("Grid coverage of %(name)s") % {"name": region.name},
                 "report": report,
                 "pieces": [*report.gaps, *report.overlaps, *report.outside],
-                "map_data": coverage_map_data(region, report),
+                "map_overview": data["outlines"] is not None,
+                # Compact separators: the city overview is a large drawing.
+                "map_data": json_script(
+                    data,
+                    "coverage-data",
+                    encoder=CompactJSONEncoder,
+                ),
             },
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from shapely import STRtree
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -83,27 +84,67 @@ COVERAGE_LEVELS = ("town", "county", "city")
 # Grid outlines on the coverage map are simplified to about a metre: a county's
 # grids stay a few hundred kilobytes, and gaps and overlaps are drawn exactly.
 MAP_SIMPLIFY_DEG = 1e-5
+# Above this many grids (a city: 淄博 has 3,392) the map is an overview: the grids'
+# outlines are one line drawing, every shared edge once, simplified to about 10 m
+# and rounded to about 1 m, without a feature (and tooltip) per grid; the county
+# pages keep the grid-by-grid map. The gaps, overlaps and spills stay exact.
+OVERVIEW_GRIDS = 1000
+OVERVIEW_SIMPLIFY_DEG = 1e-4
+OVERVIEW_DECIMALS = 5
+
+
+class CompactJSONEncoder(DjangoJSONEncoder):
+    """JSON without the spaces after separators (a tenth of a coordinate list)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["separators"] = (",", ":")
+        super().__init__(*args, **kwargs)
+
+
+def _rounded(geometry: Any, decimals: int) -> Any:
+    return shapely.transform(geometry, lambda c: np.round(c, decimals))
+
+
+def _overview_outlines(geometries: list[BaseGeometry]) -> dict[str, Any]:
+    simplified = shapely.simplify(
+        np.array(geometries, dtype=object),
+        OVERVIEW_SIMPLIFY_DEG,
+        preserve_topology=True,
+    )
+    edges = shapely.union_all(shapely.boundary(_rounded(simplified, OVERVIEW_DECIMALS)))
+    return dict(mapping(shapely.line_merge(edges)))
 
 
 def coverage_map_data(region: Region, report: CoverageReport) -> dict[str, Any]:
-    """GeoJSON for the coverage map: the region's grids, its boundary, and the
-    report's pieces (gaps, overlaps, spills) with their kind, area and grids."""
-    grids = Grid.objects.filter(region_code__startswith=region.region_code).order_by(
-        "code"
+    """GeoJSON for the coverage map: the region's grids (or, for an overview of
+    more than OVERVIEW_GRIDS grids, their outlines as one line drawing), its
+    boundary, and the report's pieces (gaps, overlaps, spills) with their kind,
+    area and grids."""
+    rows = list(
+        Grid.objects.filter(region_code__startswith=region.region_code)
+        .order_by("code")
+        .values_list("code", "name", "geometry")
     )
-    grid_features = [
-        {
-            "type": "Feature",
-            "properties": {"code": code, "name": name},
-            "geometry": mapping(
-                shapely.set_precision(
-                    shapely.simplify(geom, MAP_SIMPLIFY_DEG, preserve_topology=True),
-                    1e-6,
-                )
-            ),
-        }
-        for code, name, geom in grids.values_list("code", "name", "geometry")
-    ]
+    overview = len(rows) > OVERVIEW_GRIDS
+    grid_features = (
+        []
+        if overview
+        else [
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": name},
+                "geometry": mapping(
+                    shapely.set_precision(
+                        shapely.simplify(
+                            geom, MAP_SIMPLIFY_DEG, preserve_topology=True
+                        ),
+                        1e-6,
+                    )
+                ),
+            }
+            for code, name, geom in rows
+        ]
+    )
     pieces = [
         {
             "type": "Feature",
@@ -112,14 +153,18 @@ def coverage_map_data(region: Region, report: CoverageReport) -> dict[str, Any]:
         }
         for p in [*report.gaps, *report.overlaps, *report.outside]
     ]
+    boundary = None
+    if region.boundary is not None:
+        tolerance = OVERVIEW_SIMPLIFY_DEG if overview else MAP_SIMPLIFY_DEG
+        outline = shapely.simplify(region.boundary, tolerance, preserve_topology=True)
+        boundary = mapping(
+            _rounded(outline, OVERVIEW_DECIMALS) if overview else outline
+        )
     return {
         "grids": {"type": "FeatureCollection", "features": grid_features},
+        "outlines": _overview_outlines([g for _, _, g in rows]) if overview else None,
         "pieces": {"type": "FeatureCollection", "features": pieces},
-        "boundary": mapping(
-            shapely.simplify(region.boundary, MAP_SIMPLIFY_DEG, preserve_topology=True)
-        )
-        if region.boundary is not None
-        else None,
+        "boundary": boundary,
     }
 
 

@@ -23,6 +23,10 @@
     }
   }).addTo(map);
   if (grids.getLayers().length) { bounds.extend(grids.getBounds()); }
+  if (data.outlines) {  // the overview of a city: all outlines as one drawing
+    var outlines = L.geoJSON(data.outlines, { style: { color: "#607d8b", weight: 1 }, interactive: false }).addTo(map);
+    bounds.extend(outlines.getBounds());
+  }
 
   function text(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
   var pieces = L.geoJSON(data.pieces, {
