@@ -296,7 +296,7 @@ def _publish_months(months: list[str]) -> dict[str, Any]:
         Region.objects.filter(level="city")
         .order_by("region_code")
         .values_list("region_code", flat=True)
-    )
+    )[: int(os.environ.get("PEACE_BENCH_CITIES", "99"))]  # a trial: the first few
     per_step = []
     if len(months) == 1:  # one month: the three steps of the center, city by city
         t0 = time.perf_counter()
@@ -375,7 +375,10 @@ def bench_backend(
             continue
         log(f"  [{name}] {phase} …")
         out[phase] = r = run_worker(phase, data_dir, db_url, profile)
-        log(f"  [{name}] {phase}: {r['s']:.1f} s, peak {r['peak_mb']:.0f} MB")
+        log(
+            f"  [{name}] {phase}: {r['s']:.1f} s (this process's CPU "
+            f"{r.get('cpu_s', '?')} s), peak {r['peak_mb']:.0f} MB"
+        )
         if phase == "setup":
             done.write_text(json.dumps(r))
     return out
@@ -498,11 +501,17 @@ def main() -> None:
         "--dry", action="store_true", help="print the figures, write no results"
     )
     parser.add_argument(
+        "--cities", type=int, default=0, help="a trial on the first N cities only"
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a trial on a kept directory: its data and yardstick, no results",
     )
     args = parser.parse_args()
+    if args.cities:
+        os.environ["PEACE_BENCH_CITIES"] = str(args.cities)
+        args.dry = True
     if args.worker:
         out = worker(args.worker, args.data, args.profile)
         print("RESULT " + json.dumps(out), flush=True)

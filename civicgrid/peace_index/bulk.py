@@ -24,6 +24,9 @@ def insert_rows(
                 for row in rows:
                     copy.write_row(row)
         else:
+            # a page cache of 128 MB on this connection (2 MB by default): a
+            # month's rows land all over the results' area index
+            cur.execute("PRAGMA cache_size = -131072")
             marks = ", ".join(["%s"] * len(fields))
             sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608
             cur.executemany(sql, rows)  # type: ignore[arg-type]  # any iterable will do

@@ -233,7 +233,13 @@ def drivers(
     per 10,000; largest first, ties to the lower item; only positive ones count
     (the caller drops the others)."""
     excess = weights * (figures.eb_item - figures.level_item_rate) * PER
-    order = np.argsort(-excess, axis=1, kind="stable")[:, :top]
+    # the largest ``top`` one by one (argmax takes the first of equals): the head
+    # of a stable descending sort, without sorting all the items
+    left = excess.copy()
+    order = np.empty((len(excess), min(top, excess.shape[1])), dtype=np.int64)
+    for slot in range(order.shape[1]):
+        order[:, slot] = np.argmax(left, axis=1)
+        np.put_along_axis(left, order[:, slot : slot + 1], -np.inf, axis=1)
     return order, np.take_along_axis(excess, order, axis=1)
 
 

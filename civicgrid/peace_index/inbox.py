@@ -3,6 +3,7 @@ index) and put in the in-app inbox of the staff of the area's governance center
 (``civicgrid.events.notify``), which also hands them to the pluggable senders."""
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -64,7 +65,22 @@ NOTICE_FIELDS = (
 )
 
 
-def notices_send(notices: Sequence[Notice]) -> Sequence[Notice]:
+class NoticeDraft(NamedTuple):
+    """A notice to keep, lighter than an unsaved ``Notice`` (a month's warnings of
+    a province are thousands)."""
+
+    kind: str
+    region_code: str
+    city_code: str
+    month: str
+    title: str
+    body: str
+    report_id: int | None = None
+
+
+def notices_send(
+    notices: Sequence[Notice | NoticeDraft],
+) -> Sequence[Notice | NoticeDraft]:
     """Keep the notices (in bulk: a month's warnings of a province are thousands)
     and put each in the inbox of its area's center staff."""
     now = timezone.now()

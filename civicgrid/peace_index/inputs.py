@@ -178,26 +178,26 @@ def _plain_rows(
     }
 
 
-SEP = "|"
 CODE_RE = re.compile(r"[1-9][0-9]{0,17}")  # a division code read as an integer
 
-
-# "area item count …" of each month: the area code as a number, the item as the
-# position of "|code|" in the pattern (0: not an item); and whether every area
-# code of the month is a plain number (else the rows are read one by one)
+# Each month's counts as three strings built by the database (area codes, item
+# codes, counts; the same row order in all three), and whether every area code
+# starts with a digit 1-9 and is short enough for an int64 (any other character
+# further on makes numpy's parsing fail: the rows are then read one by one)
 PACKED_SQL = {
     "postgresql": (
-        "SELECT month, count(*), bool_and(region_code ~ '^[1-9][0-9]{{0,17}}$')::int, "
-        "string_agg(region_code || ' ' || strpos(%s, '|' || indicator_code || '|') "
-        "|| ' ' || count, ' ') FROM {table} WHERE kind = %s AND city_code = %s "
-        "AND month = {months} GROUP BY month"
+        "SELECT month, count(*), (min(ascii(region_code)) >= 49 AND "
+        "max(ascii(region_code)) <= 57 AND max(length(region_code)) < 19)::int, "
+        "string_agg(region_code, ' '), string_agg(indicator_code, ' '), "
+        "string_agg(count::text, ' ') FROM {table} WHERE kind = %s AND "
+        "city_code = %s AND month = ANY(%s) GROUP BY month"
     ),
     "sqlite": (
-        "SELECT month, count(*), min(region_code GLOB '[1-9]*' AND region_code NOT "
-        "GLOB '*[^0-9]*' AND length(region_code) < 19), group_concat(region_code "
-        "|| ' ' || instr(%s, '|' || indicator_code || '|') || ' ' || count, ' ') "
-        "FROM {table} WHERE kind = %s AND city_code = %s AND month IN {months} "
-        "GROUP BY month"
+        "SELECT month, count(*), min(unicode(region_code)) >= 49 AND "
+        "max(unicode(region_code)) <= 57 AND max(length(region_code)) < 19, "
+        "group_concat(region_code, ' '), group_concat(indicator_code, ' '), "
+        "group_concat(count, ' ') FROM {table} WHERE kind = %s AND city_code = %s "
+        "AND month IN ({months}) GROUP BY month"
     ),
 }
 
@@ -209,50 +209,39 @@ def _packed_rows(
     areas: calc.Areas,
     items: Sequence[str],
 ) -> Rows | None:
-    """The counts of each month as one string of integers built by the database
-    ("area item count …": the area code as a number, the item by its position
-    in a list of the codes) and parsed by numpy: a back-fill reads millions of
-    rows, and a row object each costs more than all the rest. None when a code
-    does not fit (an item code with the separator, an area code that is not a
-    plain number): the caller then reads the rows one by one."""
-    if any(SEP in c for c in items) or not all(map(CODE_RE.fullmatch, areas.codes)):
+    """The counts of each month as three long strings (area codes, item codes,
+    counts) built by the database, the numbers parsed by numpy: a back-fill reads
+    millions of rows, and a row object each costs more than all the rest. None
+    when a code does not fit (not a plain number, a space in a code): the caller
+    then reads the rows one by one."""
+    vendor = connection.vendor
+    if vendor not in PACKED_SQL or not all(map(CODE_RE.fullmatch, areas.codes)):
         return None
-    pattern = SEP + SEP.join(items) + SEP
     table = connection.ops.quote_name(MonthlyCount._meta.db_table)
-    if connection.vendor == "postgresql":
-        sql = PACKED_SQL["postgresql"].format(table=table, months="ANY(%s)")
-        params: list[Any] = [pattern, kind, city_code, list(months)]
-    elif connection.vendor == "sqlite":
-        marks = ", ".join(["%s"] * len(months))
-        sql = PACKED_SQL["sqlite"].format(table=table, months=f"({marks})")
-        params = [pattern, kind, city_code, *months]
-    else:
-        return None
+    marks = ", ".join(["%s"] * len(months))
+    sql = PACKED_SQL[vendor].format(table=table, months=marks)
+    params: list[Any] = [kind, city_code]
+    params += [list(months)] if vendor == "postgresql" else list(months)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         found = cur.fetchall()
-    # the position of each item's code in the pattern → its column (0: unknown)
-    col_at = np.full(len(pattern) + 1, -1, dtype=np.int64)
-    at = 1
-    for k, code in enumerate(items):
-        col_at[at] = k
-        at += len(code) + 1
     row_of = {c: i for i, c in enumerate(areas.codes)}
+    col_of = {c: k for k, c in enumerate(items)}
     out: Rows = {}
-    for month, n, plain, text in found:
+    for month, n, plain, regions, item_codes, counts in found:
         if not plain:
             return None
-        values = np.fromstring(text, dtype=np.int64, sep=" ")
-        if len(values) != 3 * n:
+        try:
+            codes = np.fromstring(regions, dtype=np.int64, sep=" ")
+            values = np.fromstring(counts, dtype=np.float64, sep=" ")
+        except ValueError:  # not only digits and spaces
             return None
-        values = values.reshape(n, 3)
-        uniq_r, inv_r = np.unique(values[:, 0], return_inverse=True)
+        cols = [col_of.get(c, -1) for c in item_codes.split(" ")]
+        if not len(codes) == len(values) == len(cols) == n:
+            return None
+        uniq_r, inv_r = np.unique(codes, return_inverse=True)
         at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])
-        out[str(month)] = (
-            at_r[inv_r],
-            col_at[values[:, 1]],
-            values[:, 2].astype(np.float64),
-        )
+        out[str(month)] = (at_r[inv_r], np.array(cols, dtype=np.int64), values)
     return out
 
 

@@ -19,7 +19,7 @@ from civicgrid.peace_index import compute as calc
 from civicgrid.peace_index import rectification
 from civicgrid.peace_index.bulk import dump, insert_rows
 from civicgrid.peace_index.catalogue import active_version
-from civicgrid.peace_index.inbox import notices_send
+from civicgrid.peace_index.inbox import NoticeDraft, notices_send
 from civicgrid.peace_index.inputs import CityInputs, city_inputs
 from civicgrid.peace_index.models import (
     AreaResult,
@@ -320,11 +320,12 @@ def months_backfill(
     for month in sorted(months):
         if month in frozen:
             continue
-        run = month_compute(
-            actor=actor, kind=kind, city_code=city_code, month=month, inputs=inputs
-        )
-        if publish:
-            run = run_publish(actor=actor, run=run_review(actor=actor, run=run))
+        with transaction.atomic():  # a month at a time: one commit, not three
+            run = month_compute(
+                actor=actor, kind=kind, city_code=city_code, month=month, inputs=inputs
+            )
+            if publish:
+                run = run_publish(actor=actor, run=run_review(actor=actor, run=run))
         runs.append(run)
     return runs
 
@@ -395,6 +396,24 @@ def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
     }
 
 
+def _open_rectifications(run: MonthRun, codes: set[str]) -> dict[str, Rectification]:
+    """The open rectifications of the city among the areas ``codes``."""
+    ids = [
+        pk
+        for code, pk in Rectification.objects.filter(
+            kind=run.kind, city_code=run.city_code
+        )
+        .exclude(status=RectificationStatus.CLOSED)
+        .values_list("region_code", "pk")
+        if code in codes
+    ]
+    return {
+        r.region_code: r
+        for start in range(0, len(ids), 900)
+        for r in Rectification.objects.filter(pk__in=ids[start : start + 900])
+    }
+
+
 def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
     """Notices for the warned areas; the 3-month rule lists areas for
     rectification, and an area warned again while listed is escalated. Returns
@@ -415,26 +434,21 @@ def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
     if not warned:
         return [], []
     last, before_last = _previous(run, 1), _previous(run, 2)
-    open_rects = {
-        r.region_code: r
-        for r in Rectification.objects.filter(
-            kind=run.kind, city_code=run.city_code
-        ).exclude(status=RectificationStatus.CLOSED)
-    }
-    notices = []
+    open_rects = _open_rectifications(run, {w[1] for w in warned})
+    notices: list[Notice | NoticeDraft] = []
     new: list[Rectification] = []
     raised: list[Rectification] = []
     title = _("%(area)s is warned in %(month)s")
     body = _("Index %(index).1f, rank %(rank)s of %(total)s.")
     for region_id, code, name, index, rank, total, cases in warned:
         notices.append(
-            Notice(
-                kind=NoticeKind.WARNING,
-                region_code=code,
-                city_code=run.city_code,
-                month=run.month,
-                title=title % {"area": name, "month": run.month},
-                body=body % {"index": index, "rank": rank, "total": total},
+            NoticeDraft(
+                NoticeKind.WARNING,
+                code,
+                run.city_code,
+                run.month,
+                title % {"area": name, "month": run.month},
+                body % {"index": index, "rank": rank, "total": total},
             )
         )
         rect = open_rects.get(code)

@@ -191,3 +191,31 @@ def test_counts_read_packed_are_those_read_row_by_row(put_counts, tree) -> None:
     town = areas.codes.index("990101001")
     assert fast["2026-03"][town].tolist() == [4, 0, 0, 0]  # the empty village's
     assert fast["2026-03"].sum() == 3 + 5 + 2 + 11 + 4  # ZZ9 is not an item
+    # an area code that is not a plain number: the rows are read one by one
+    MonthlyCount.objects.create(
+        kind=IndexKind.PEACE,
+        month="2025-03",
+        region_code="99010x",
+        city_code="9901",
+        indicator_code="C01",
+        source="x",
+        count=1,
+        batch=batch,
+    )
+    assert _packed_rows(*args) is None
+    plain = own_counts(_plain_rows(*args), areas, items)
+    assert plain["2025-03"][0].tolist() == [1, 0, 0, 0]  # at its nearest area, 9901
+
+
+def test_top_drivers_are_the_head_of_a_stable_sort() -> None:
+    """The three largest excesses found one by one are the first three of the
+    stable descending sort the first version used (ties: the lower item)."""
+    areas, own, own_ly = random_city(3)
+    depth = [len(c) for c in areas.codes]
+    method = calc.Method(weights=np.array([1.0, 1.0, 2.0, 2.0, 1.0, 3.0, 1.0]))
+    f = calc.compute(areas, calc.rollup(areas.parent, depth, own), method, None)
+    order, excess = calc.drivers(f, method.weights)
+    full = method.weights * (f.eb_item - f.level_item_rate) * calc.PER
+    ref = np.argsort(-full, axis=1, kind="stable")[:, :3]
+    assert np.array_equal(order, ref)
+    assert excess.tobytes() == np.take_along_axis(full, ref, axis=1).tobytes()
