@@ -14,6 +14,7 @@ from civicgrid.disputes.models import (
     Agreement,
     Case,
     CaseAction,
+    CaseWarning,
     CaseWorkflow,
     Consultation,
     ConsultationItem,
@@ -22,6 +23,7 @@ from civicgrid.disputes.models import (
     MediationOrganisation,
     MediationSession,
     Mediator,
+    MediatorRating,
     Party,
     Recusal,
     Referral,
@@ -147,5 +149,7 @@ for model in (
     Consultation,
     ConsultationItem,
     Subsidy,
+    MediatorRating,
+    CaseWarning,
 ):
     admin.site.register(model, ReadOnlyAdmin)

@@ -11,12 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid.accounts.models import Role, User
-from civicgrid.disputes.models import LEVEL_PREFIX, Case, CaseWarning
+from civicgrid.disputes.models import LEVEL_PREFIX, Case, CaseAction, CaseWarning
 from civicgrid.events.notify import notify
 
 LIMIT_LABELS = {
@@ -71,16 +73,6 @@ def escalation(case: Case, center_len: int) -> list[User]:
     return users
 
 
-def _window_start(case: Case) -> datetime:
-    stamped = (
-        case.actions.filter(deadline_at=case.deadline_at)
-        .order_by("at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    return stamped or case.created_at
-
-
 def overdue_scan(now: datetime | None = None) -> dict[str, int]:
     """Record and send the yellow and red warnings due now; the counts recorded.
     The messages are in the site's language whatever the caller's."""
@@ -91,24 +83,36 @@ def overdue_scan(now: datetime | None = None) -> dict[str, int]:
 def _scan(now: datetime) -> dict[str, int]:
     share = float(getattr(settings, "CIVICGRID_YELLOW_SHARE", 0.75))
     counts = {"yellow": 0, "red": 0}
+    # One query: each open case with the start of its current time window (the
+    # step that set the deadline, else the registration) and whether each warning
+    # is recorded already; only the cases warned now cost more queries.
+    stamped = CaseAction.objects.filter(
+        case=OuterRef("pk"), deadline_at=OuterRef("deadline_at")
+    ).order_by("at")
+    warned = CaseWarning.objects.filter(
+        case=OuterRef("pk"), deadline_at=OuterRef("deadline_at")
+    )
     open_cases = (
         Case.objects.filter(deadline_at__isnull=False)
         .exclude(state="verified")
-        .select_related("mediator__user", "leader")
+        .annotate(
+            window_start=Coalesce(Subquery(stamped.values("at")[:1]), "created_at"),
+            warned_yellow=Exists(warned.filter(kind=CaseWarning.Kind.YELLOW)),
+            warned_red=Exists(warned.filter(kind=CaseWarning.Kind.RED)),
+        )
+        .select_related("mediator__user", "leader", "event")
     )
     for case in open_cases.iterator(chunk_size=500):
-        due = case.deadline_at
+        due, start = case.deadline_at, case.window_start  # type: ignore[attr-defined]
         assert due is not None
-        start = _window_start(case)
         if now >= due:
-            kind = CaseWarning.Kind.RED
+            kind, done = CaseWarning.Kind.RED, case.warned_red  # type: ignore[attr-defined]
         elif now >= start + (due - start) * share:
-            kind = CaseWarning.Kind.YELLOW
+            kind, done = CaseWarning.Kind.YELLOW, case.warned_yellow  # type: ignore[attr-defined]
         else:
             continue
-        if CaseWarning.objects.filter(case=case, kind=kind, deadline_at=due).exists():
-            continue
-        counts[kind] += _warn(case, kind, now)
+        if not done:
+            counts[kind] += _warn(case, kind, now)
     return counts
 
 
