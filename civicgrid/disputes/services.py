@@ -1,5 +1,6 @@
 """Writes of the disputes domain outside the workflow steps: intake, the registry of
-organisations and mediators, recusal, leader ownership and consultations."""
+organisations and mediators, recusal and leader ownership. (Consultations, files and
+ratings have their own modules: consultations.py, attachments.py, ratings.py.)"""
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
