@@ -136,6 +136,19 @@ class WorkflowDefinition(models.Model):
         return f"{self.name} v{self.version} ({self.city_code or '*'})"
 
 
+class ConfigVersion(models.Model):
+    """A random token per configuration table (matters, workflow definitions), renewed
+    by a database trigger on any write to that table (migration 0004), whatever
+    wrote it: processes keep copies of that configuration keyed by these tokens
+    (``civicgrid.events.config``)."""
+
+    table = models.CharField(max_length=63, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.table}@{self.token}"
+
+
 class Source(models.TextChoices):
     """Where a report came from (SPEC S2)."""
 

@@ -4,7 +4,7 @@ are in ``engine.py``."""
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
-from civicgrid.events import workflow
+from civicgrid.events import config, workflow
 from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
 from civicgrid.events.models import (
     Attachment,
@@ -33,7 +33,6 @@ from civicgrid.events.models import (
 from civicgrid.events.uploads import Photo
 from civicgrid.regions.crs import CRS, to_wgs84, valid_lon_lat
 from civicgrid.regions.locate import locator
-from civicgrid.regions.models import Grid
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 # Shipped definitions: the full loop for every city, 烟台's variant for 烟台市 (3706).
@@ -87,14 +86,12 @@ def workflow_install_shipped(*, actor: Any = None) -> list[WorkflowDefinition]:
     ]
 
 
-def workflow_for_city(city_code: str) -> WorkflowDefinition:
-    """The city's active definition, else the default one."""
-    wf = (
-        WorkflowDefinition.objects.filter(active=True, city_code__in=[city_code, ""])
-        .order_by("-city_code", "-version")
-        .defer("definition")  # parsed once per process: definition_by_id
-        .first()
-    )
+def workflow_for_city(
+    city_code: str, cfg: config.Config | None = None
+) -> WorkflowDefinition:
+    """The city's active definition, else the default one (from the process's copy
+    of the configuration, ``civicgrid.events.config``)."""
+    wf = (cfg or config.current()).workflow_for_city(city_code)
     if wf is None:
         raise EventError("no workflow definition is installed")
     return wf
@@ -121,23 +118,22 @@ def request_digest(payload: dict[str, Any], photos: Sequence[Photo]) -> str:
 
 
 def route_text(
-    text: str, matters: Sequence[Matter] | None = None
+    text: str, matters: Sequence[Matter] | None = None, cfg: config.Config | None = None
 ) -> list[tuple[Matter, float]]:
     """Matters proposed for a report's text, best first, with a confidence in [0, 1]:
     the share of the best-scoring matter's keyword hits (staff confirm or change it).
-    The catalogue is scored from plain rows; only the proposals become objects."""
+    Without ``matters``, the active catalogue (the process's copy) is scored."""
+    pick: Callable[[int], Matter]
     if matters is not None:
-        rows = [(m.pk, m.code, m.name, m.keywords) for m in matters]
+        rows = [(m.pk, m.code, m.name, config.keywords_of(m)) for m in matters]
+        pick = {m.pk: m for m in matters}.__getitem__
     else:
-        rows = list(
-            Matter.objects.filter(active=True).values_list(
-                "pk", "code", "name", "keywords"
-            )
-        )
+        cfg = cfg or config.current()
+        rows = list(cfg.routing)
+        pick = cfg.matter
     scored = []
-    for pk, code, name, keywords in rows:
-        words = [w.strip() for w in (keywords or "").replace("，", ",").split(",")]
-        hits = sum(len(w) for w in words if w and w in text)
+    for pk, code, name, words in rows:
+        hits = sum(len(w) for w in words if w in text)
         if name in text:
             hits += len(name) * 2
         if hits:
@@ -146,13 +142,7 @@ def route_text(
         return []
     total = sum(h for _, _, h in scored)
     scored.sort(key=lambda s: (-s[2], s[1]))
-    top = scored[:5]
-    objects = (
-        {m.pk: m for m in matters}
-        if matters is not None
-        else Matter.objects.in_bulk([pk for pk, _, _ in top])
-    )
-    return [(objects[pk], round(h / total, 3)) for pk, _, h in top]
+    return [(pick(pk), round(h / total, 3)) for pk, _, h in scored[:5]]
 
 
 def _deadline(
@@ -202,21 +192,18 @@ def event_report(
             "longitude must be within ±180 and latitude within ±90", field="lon"
         )
     wlon, wlat = to_wgs84(lon, lat, crs)
-    locator.refresh()
-    code = locator.locate(wlon, wlat)
-    grid = (
-        Grid.objects.only("id", "code", "city_code", "region_code")
-        .filter(code=code)
-        .first()
-        if code
-        else None
-    )
+    # One query for the grid index versions and the configuration tokens; the grid,
+    # the catalogue and the workflows then come from this process's copies.
+    versions = config.read_versions()
+    locator.refresh(versions.grids)
+    grid = locator.locate_grid(wlon, wlat)
     if grid is None:
         raise OutsideGrids("the point is not inside any grid", field="lon")
+    cfg = config.current(versions)
     if matter is None:
-        proposals = route_text(f"{title} {description}")
+        proposals = route_text(f"{title} {description}", cfg=cfg)
         matter = proposals[0][0] if proposals and proposals[0][1] >= 0.5 else None
-    wf = workflow_for_city(grid.city_code)
+    wf = workflow_for_city(grid.city_code, cfg)
     definition = definition_by_id(wf.pk)
     code = next_event_code(grid.city_code)
     try:

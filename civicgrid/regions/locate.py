@@ -26,10 +26,20 @@ class CityIndex:
     geoms: np.ndarray
     tree: STRtree
     bounds: tuple[float, float, float, float]  # the city's extent: a cheap first test
+    # The grids' primary keys and scope codes, in the order of ``codes`` (when built
+    # from the database): a report needs them, and they change with the version.
+    ids: np.ndarray | None = None
+    region_codes: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, city_code: str, version: str, codes: list[str], geoms: list
+        cls,
+        city_code: str,
+        version: str,
+        codes: list[str],
+        geoms: list,
+        ids: list[int] | None = None,
+        region_codes: list[str] | None = None,
     ) -> "CityIndex":
         order = (
             np.argsort(np.asarray(codes, dtype=object))
@@ -47,6 +57,10 @@ class CityIndex:
             geoms_arr,
             STRtree(geoms_arr),
             tuple(float(v) for v in extent),  # type: ignore[arg-type]
+            None if ids is None else np.asarray(ids, dtype=np.int64)[order],
+            None
+            if region_codes is None
+            else np.asarray(region_codes, dtype=object)[order],
         )
 
     def covers_xy(self, x: float, y: float) -> bool:
@@ -54,12 +68,17 @@ class CityIndex:
         return minx <= x <= maxx and miny <= y <= maxy
 
     def locate_one(self, x: float, y: float) -> str | None:
+        i = self.position(x, y)
+        return None if i is None else str(self.codes[i])
+
+    def position(self, x: float, y: float) -> int | None:
+        """The position (in ``codes``) of the grid holding the point, or None."""
         if not self.covers_xy(x, y):
             return None
         hits = self.tree.query(shapely.Point(x, y), predicate="intersects")
         if hits.size == 0:
             return None
-        return str(self.codes[hits.min()])
+        return int(hits.min())
 
     def locate_many(self, points: np.ndarray) -> np.ndarray:
         """Index into ``codes`` for every point, MISS where no grid holds it."""
@@ -80,9 +99,14 @@ class GridLocator:
         self._cities: dict[str, CityIndex] = {}
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
-        """Rebuild the indexes whose city changed since they were built."""
-        versions = dict(GridIndexVersion.objects.values_list("city_code", "version"))
+    def refresh(self, versions: dict[str, str] | None = None) -> None:
+        """Rebuild the indexes whose city changed since they were built. A caller
+        that has just read ``GridIndexVersion`` (with other versions, in one query)
+        passes what it read."""
+        if versions is None:
+            versions = dict(
+                GridIndexVersion.objects.values_list("city_code", "version")
+            )
         stale = [
             c
             for c, v in versions.items()
@@ -107,6 +131,30 @@ class GridLocator:
                 return code
         return None
 
+    def locate_grid(self, lon: float, lat: float) -> Grid | None:
+        """The grid holding the point, with its id, code, scope and city codes only
+        (as ``.only()`` would load them), from the index: no query."""
+        for index in self._cities.values():
+            i = index.position(lon, lat)
+            if (
+                i is not None
+                and index.ids is not None
+                and index.region_codes is not None
+            ):
+                return Grid.from_db(
+                    Grid.objects.db,
+                    ["id", "code", "region_code", "city_code"],
+                    [
+                        int(index.ids[i]),
+                        str(index.codes[i]),
+                        str(index.region_codes[i]),
+                        index.city_code,
+                    ],
+                )
+            if i is not None:
+                return None  # an index built without ids (benchmarks)
+        return None
+
     def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Grid code (or None) for every point, vectorised."""
         points = shapely.points(lons, lats)
@@ -123,12 +171,16 @@ class GridLocator:
 
 
 def load_city_index(city_code: str, version: str) -> CityIndex:
-    rows = Grid.objects.filter(city_code=city_code).values_list("code", "geometry")
-    codes, geoms = [], []
-    for code, geom in rows.iterator(chunk_size=5000):
+    rows = Grid.objects.filter(city_code=city_code).values_list(
+        "id", "code", "region_code", "geometry"
+    )
+    ids, codes, region_codes, geoms = [], [], [], []
+    for pk, code, region_code, geom in rows.iterator(chunk_size=5000):
+        ids.append(pk)
         codes.append(code)
+        region_codes.append(region_code)
         geoms.append(geom)
-    return CityIndex.build(city_code, version, codes, geoms)
+    return CityIndex.build(city_code, version, codes, geoms, ids, region_codes)
 
 
 locator = GridLocator()
