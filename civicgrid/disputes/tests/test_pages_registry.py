@@ -124,3 +124,55 @@ def make_city(cast: Any, role: str) -> Any:
         actor=None, user=user, role=role, region=Region.objects.get(region_code="3703")
     )
     return user
+
+
+def test_an_officer_of_another_county_reaches_nothing(
+    cast: Any, register: Any, make_staff: Any
+) -> None:
+    """淄川区's center officer: every page of 张店区's records is a 404 (or lists
+    nothing); the county's organisation and pool are not theirs either."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from civicgrid.accounts.models import Role
+    from civicgrid.disputes.models import CaseAttachment
+    from civicgrid.disputes.tests.test_case_side import PDF
+
+    case = mediate(register(), cast)
+    signed_in(cast.mediator_user).post(
+        f"/disputes/{case.code}/attachments/",
+        {"kind": "evidence", "file": SimpleUploadedFile("a.pdf", PDF)},
+    )
+    att = CaseAttachment.objects.get()
+    signed_in(cast.leader).post(
+        "/disputes/consultations/new/",
+        {"region": "370303001", "held_on": "2026-11-27", "attendees": "政法委"},
+    )
+    from civicgrid.disputes.models import Consultation
+
+    session = Consultation.objects.get()
+    other = signed_in(make_staff("d_zichuan", Role.CENTER_STAFF, region="370302"))
+    for url in (
+        f"/disputes/{case.code}/",
+        f"/disputes/{case.code}/attachments/{att.pk}/",
+        f"/disputes/consultations/{session.pk}/",
+        f"/disputes/organisations/{cast.committee.pk}/",
+        f"/disputes/organisations/{cast.medical.pk}/",
+        f"/disputes/mediators/{cast.mediator.pk}/",
+        f"/disputes/mediators/{cast.expert.pk}/",
+    ):
+        assert other.get(url).status_code == 404, url
+    for url, posted in (
+        (
+            f"/disputes/{case.code}/recusal/",
+            {"mediator": cast.mediator.pk, "reason": "x"},
+        ),
+        (f"/disputes/{case.code}/rating/", {"rater": "officer", "score": "5"}),
+        (f"/disputes/{case.code}/step/", {"transition": "fail"}),
+        (f"/disputes/consultations/{session.pk}/items/", {"case": case.code}),
+    ):
+        assert other.post(url, posted).status_code == 404, url
+    assert case.code not in other.get("/disputes/").content.decode()
+    assert '<dd id="st-cases">0</dd>' in other.get("/disputes/stats/").content.decode()
+    assert "王调解" not in other.get("/disputes/mediators/").content.decode()
+    assert "车站街道" not in other.get("/disputes/organisations/").content.decode()
+    assert not session.items.exists()
