@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from civicgrid.core.api import HasRole, IsStaffMember
+from civicgrid.core.reports import ImportRejected
 from civicgrid.events.errors import EventError
 from civicgrid.events.uploads import check_photos
 from civicgrid.regions.models import Grid
@@ -27,6 +28,7 @@ from civicgrid.registry.errors import (
     RegistryError,
     StaleHousehold,
 )
+from civicgrid.registry.imports import households_import
 from civicgrid.registry.models import (
     Household,
     HouseKind,
@@ -355,6 +357,38 @@ class CollectionCreate(APIView):
         return Response(
             body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+
+class HouseholdImport(APIView):
+    """Households from Excel (.xlsx) or CSV: one row per person (网格编码, 住址,
+    房屋类别, 姓名, 身份证号, 联系电话, 与户主关系, 人口类别, 特殊人群); the rows of one
+    address make one household. Any bad row rejects the file (400 with every bad
+    row); nothing is written then."""
+
+    permission_classes = [RegistryPermission]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": _("Send the file as 'file'.")})
+        try:
+            report = households_import(
+                actor=request.user, content=upload.read(), file_name=upload.name or ""
+            )
+        except ImportRejected as exc:
+            return Response(exc.report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        return Response(report.as_dict(), status=status.HTTP_201_CREATED)
 
 
 class VisitListCreate(generics.ListAPIView):

@@ -7,6 +7,11 @@ from civicgrid.registry import api
 urlpatterns = [
     path("households/", api.HouseholdList.as_view(), name="registry-household-list"),
     path(
+        "households/import/",
+        api.HouseholdImport.as_view(),
+        name="registry-household-import",
+    ),
+    path(
         "households/<int:pk>/",
         api.HouseholdDetail.as_view(),
         name="registry-household-detail",

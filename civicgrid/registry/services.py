@@ -219,6 +219,7 @@ def household_collect(
     collected_at: datetime | None = None,
     idempotency_key: str | None = None,
     digest: str = "",
+    data_source: str = "collection",
 ) -> tuple[Collection, bool]:
     """Register a household in ``grid`` or update ``household`` (at ``version``),
     with its members: entries with an ``id`` update that member, others add one.
@@ -246,7 +247,7 @@ def household_collect(
                     grid=grid,
                     region_code=grid.code,
                     city_code=grid.city_code,
-                    data_source="collection",
+                    data_source=data_source,
                     **values,
                 )
                 changes: dict[str, Any] = {"household": ["created"]}

@@ -900,6 +900,12 @@ CASES: dict[str, Case] = {
         "registry/households/{household_a}/",
         check_household,
     ),
+    "registry_import": Case(
+        "registry-household-import",
+        "registry/households/import/",
+        check_import_refused_as_bad,
+        method="post",
+    ),
     "registry_collection_empty": Case(
         "registry-collection-create",
         "registry/collections/",
@@ -999,6 +1005,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_ledger":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
     "registry_households":    (403,  403,  200,  200,  200,  403,  200,  200,  200),
     "registry_household_a":   (403,  403,  200,  404,  200,  403,  200,  200,  200),
+    "registry_import":        (403,  403,  400,  400,  400,  403,  400,  400,  400),
     "registry_collection_empty": (403, 403, 400, 400, 400, 403, 400, 400, 400),
     "registry_visits":        (403,  403,  200,  200,  200,  403,  200,  200,  200),
     "registry_visit_a":       (403,  403,  200,  404,  200,  403,  200,  200,  200),
