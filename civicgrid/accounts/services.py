@@ -79,6 +79,54 @@ def user_create(
     return user
 
 
+def user_update(
+    *,
+    actor: Any,
+    user: User,
+    display_name: str | None = None,
+    phone: str | None = None,
+    is_active: bool | None = None,
+) -> tuple[User, list[str]]:
+    """Change a user's name, phone or whether the account is active (None: leave
+    it), checked as on creation; returns the user and the fields that changed.
+    Superusers are changed only from the command line; nobody deactivates their
+    own account. The audit names the changed fields, never the phone or the name."""
+    require(actor, MANAGE_ACCOUNTS)
+    if user.is_superuser and actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Superusers are changed only from the command line."))
+    wanted = {"display_name": display_name, "phone": phone, "is_active": is_active}
+    changed = {
+        k: (getattr(user, k), v)
+        for k, v in wanted.items()
+        if v is not None and getattr(user, k) != v
+    }
+    if not changed:
+        return user, []
+    if "is_active" in changed and actor is not None and actor.pk == user.pk:
+        raise PermissionDenied(_("Nobody may deactivate their own account."))
+    with transaction.atomic():
+        for k, (_old, new) in changed.items():
+            setattr(user, k, new)
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError:
+            for k, (old, _new) in changed.items():
+                setattr(user, k, old)
+            raise
+        user.save(update_fields=list(changed))
+        audit_record(
+            actor=actor,
+            action="user.update",
+            obj=user,
+            changes={
+                k: list(pair) if k == "is_active" else "changed"
+                for k, pair in changed.items()
+            },
+        )
+        _forget_rights(user)
+    return user, list(changed)
+
+
 def user_password_set(*, actor: Any, user: User, password: str) -> User:
     """A new password, checked against the password rules; the user's own change or
     a security administrator's reset."""
@@ -99,7 +147,7 @@ def user_password_set(*, actor: Any, user: User, password: str) -> User:
 def department_create(*, actor: Any, name: str, kind: str, region: Any) -> Department:
     require(actor, CONFIGURE)
     with transaction.atomic():
-        dept = Department.objects.create(
+        dept = Department(
             name=name,
             kind=kind,
             level=region.level,
@@ -107,6 +155,8 @@ def department_create(*, actor: Any, name: str, kind: str, region: Any) -> Depar
             region_code=region.region_code,
             city_code=region.city_code,
         )
+        dept.full_clean()
+        dept.save()
         audit_record(
             actor=actor,
             action="department.create",
@@ -114,6 +164,44 @@ def department_create(*, actor: Any, name: str, kind: str, region: Any) -> Depar
             changes={"name": [None, name], "kind": [None, kind]},
         )
     return dept
+
+
+def department_update(
+    *,
+    actor: Any,
+    department: Department,
+    name: str | None = None,
+    kind: str | None = None,
+) -> tuple[Department, list[str]]:
+    """Rename a department or change its kind (None: leave it), checked as on
+    creation (a kind of the list, a name unique in its region); its region stays.
+    Returns the department and the fields that changed, audited old and new."""
+    require(actor, CONFIGURE)
+    wanted = {"name": name, "kind": kind}
+    changed = {
+        k: (getattr(department, k), v)
+        for k, v in wanted.items()
+        if v is not None and getattr(department, k) != v
+    }
+    if not changed:
+        return department, []
+    with transaction.atomic():
+        for k, (_old, new) in changed.items():
+            setattr(department, k, new)
+        try:
+            department.full_clean()
+        except ValidationError:
+            for k, (old, _new) in changed.items():
+                setattr(department, k, old)
+            raise
+        department.save(update_fields=list(changed))
+        audit_record(
+            actor=actor,
+            action="department.update",
+            obj=department,
+            changes={k: list(pair) for k, pair in changed.items()},
+        )
+    return department, list(changed)
 
 
 def staff_post_scope(

@@ -55,6 +55,23 @@ class Kind:
     options: tuple[str, ...] = ()
 
 
+def _count_rows(
+    report: ImportReport, writes: Sequence[sheets.Write], sheet: sheets.Sheet
+) -> None:
+    """A row is new if it created a record, else updated; a note names each updated
+    row and its changed columns (never their values)."""
+    created = {w.line for w in writes if w.outcome == sheets.CREATED}
+    updated = sorted({w.line for w in writes if w.outcome == sheets.UPDATED} - created)
+    report.created, report.updated = len(created), len(updated)
+    labels = dict(sheet.columns)
+    for w in writes:
+        if w.outcome == sheets.UPDATED:
+            report.notes.append(
+                _("line %(n)s: %(c)s changed")
+                % {"n": w.line, "c": ", ".join(str(labels[c]) for c in w.columns)}
+            )
+
+
 def _one_sheet(
     sheet: sheets.Sheet,
     rows: Callable[[Sequence[str]], list[list[Any]]],
@@ -87,12 +104,12 @@ def _one_sheet(
         try:
             with transaction.atomic():
                 for write in writes:
-                    write(actor)
+                    write.run(actor)
         except (PermissionDenied, ValidationError, DisputeError) as exc:
             text = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
             report.error(name, "-", text)
             raise ImportRejected(report) from None
-        report.created = len(writes)
+        _count_rows(report, writes, sheet)
         return report
 
     return template, export, load
@@ -223,6 +240,11 @@ for _kind in (
     ),
 ):
     KINDS[_kind.key] = _kind
+
+
+def kinds_for(user: Any) -> dict[str, Kind]:
+    """The kinds of bulk data ``user`` may handle."""
+    return {key: k for key, k in KINDS.items() if k.may(user)}
 
 
 def bulk_import(

@@ -2,9 +2,10 @@
 disputes app's expert and mediator pool. A workbook has a row of labels, a row of
 machine keys, then one row per record; an export has the same shape, so it imports
 back unchanged. A row naming a record that already exists with the same values is
-counted as unchanged; one that exists with other values is refused (there is no
-bulk update: changes are made one by one in the back office, where they are
-reviewed). Nothing is written unless every row is good."""
+counted as unchanged. One naming an existing department or grid-staff person with
+other values updates it (audited, through the accounts services); blank cells and a
+masked phone say "unchanged". A pool member (disputes) with other values is refused:
+the pool is changed in the back office. Nothing is written unless every row is good."""
 
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,7 +30,19 @@ from civicgrid.regions.models import Grid, Region
 
 MAX_ROWS = 20_000
 GRID_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_SPECIALIST)
-Write = Callable[[Any], Any]
+CREATED, UPDATED = "created", "updated"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of a good row, run with the importing user once every row is good:
+    what it does to the row's record (created or updated) and, for an update, the
+    sheet's columns that change."""
+
+    line: int
+    outcome: str
+    run: Callable[[Any], Any]
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,25 +189,27 @@ def departments_check(
             }
         else:
             existing = Department.objects.filter(name=r["name"], region=region).first()
-            if existing is not None and existing.kind != kind:
-                problem = _(
-                    "department %(d)s exists as %(k)s; change it in the back office"
-                ) % {"d": r["name"], "k": existing.kind}
         if problem:
             report.error(name, line, problem)
             continue
         assert region is not None
         seen[(r["name"], region.code)] = line
-        if existing is not None:
+        if existing is not None and existing.kind == kind:
             report.skipped += 1
-            continue
+        elif existing is not None:
 
-        def write(
-            actor: Any, n: str = r["name"], k: str = kind, g: Any = region
-        ) -> Any:
-            return accounts.department_create(actor=actor, name=n, kind=k, region=g)
+            def update(actor: Any, d: Department = existing, k: str = kind) -> Any:
+                return accounts.department_update(actor=actor, department=d, kind=k)
 
-        writes.append(write)
+            writes.append(Write(line, UPDATED, update, ("kind",)))
+        else:
+
+            def create(
+                actor: Any, n: str = r["name"], k: str = kind, g: Any = region
+            ) -> Any:
+                return accounts.department_create(actor=actor, name=n, kind=k, region=g)
+
+            writes.append(Write(line, CREATED, create))
     return writes
 
 
@@ -235,10 +250,28 @@ def staff_rows(scope: Sequence[str]) -> list[list[Any]]:
     ]
 
 
-def _same_person(user: User, r: Mapping[str, str]) -> bool:
-    """Blank cells say nothing; a masked phone is the export's form of the same one."""
-    phone_ok = r["phone"] in ("", user.phone, mask(user.phone, PersonalKind.PHONE))
-    return phone_ok and r["display_name"] in ("", user.display_name)
+def _person_changes(user: User, r: Mapping[str, str]) -> dict[str, str]:
+    """The name and phone a row changes. Blank cells say nothing; a masked phone is
+    the export's form of the same one."""
+    changes: dict[str, str] = {}
+    if r["display_name"] not in ("", user.display_name):
+        changes["display_name"] = r["display_name"]
+    if r["phone"] not in ("", user.phone, mask(user.phone, PersonalKind.PHONE)):
+        changes["phone"] = r["phone"]
+    return changes
+
+
+def _may_update(user: User, scope: Sequence[str]) -> str | None:
+    """Why the importing user may not change this person, if they may not: a
+    superuser, or someone holding a post outside the importer's regions."""
+    if user.is_superuser:
+        return _("%(u)s is a superuser; change it on the command line")
+    posts = user.posts.filter(active=True).values_list("region_code", flat=True)
+    if not all(covers(scope, code) for code in posts):
+        return _(
+            "%(u)s also holds posts outside your scope; change it in the back office"
+        )
+    return None
 
 
 def staff_check(
@@ -259,6 +292,8 @@ def staff_check(
         problem = None
         if not r["username"] or len(r["username"]) > 150:
             problem = _("a username is required")
+        elif len(r["display_name"]) > 60:
+            problem = _("a name of up to 60 characters")
         elif not role:
             problem = _("role must be one of %(r)s") % {"r": ", ".join(GRID_ROLES)}
         elif grid is None:
@@ -286,22 +321,35 @@ def staff_check(
             )
         ):
             problem = _("name or phone differ from line %(n)s") % {"n": first[0]}
-        if problem is None and user is not None and not _same_person(user, r):
-            problem = _(
-                "user %(u)s exists with another name or phone; change it in the back office"
-            ) % {"u": r["username"]}
+        changes = _person_changes(user, r) if user is not None else {}
+        if problem is None and user is not None and changes and first is None:
+            refusal = _may_update(user, scope)
+            problem = refusal % {"u": r["username"]} if refusal else None
         if problem:
             report.error(name, line, problem)
             continue
         seen[(r["username"], role, r["grid"])] = line
         people.setdefault(r["username"], (line, r))
+        if user is not None and changes and first is None:
+            # The person is changed once, by the first row naming them.
+
+            def update(actor: Any, u: User = user, c: dict[str, str] = changes) -> Any:
+                return accounts.user_update(
+                    actor=actor,
+                    user=u,
+                    display_name=c.get("display_name"),
+                    phone=c.get("phone"),
+                )
+
+            writes.append(Write(line, UPDATED, update, tuple(changes)))
         if (
             user is not None
             and StaffPost.objects.filter(
                 user=user, role=role, grid=grid, active=True
             ).exists()
         ):
-            report.skipped += 1
+            if not (changes and first is None):
+                report.skipped += 1
             continue
 
         def write(
@@ -321,7 +369,7 @@ def staff_check(
                 actor=actor, user=person, role=role, grid=g
             )
 
-        writes.append(write)
+        writes.append(Write(line, CREATED, write))
     return writes
 
 
@@ -499,5 +547,5 @@ def experts_check(
         def write(actor: Any, n: str = r["name"], v: dict[str, Any] = values) -> Any:
             return disputes.mediator_create(actor=actor, name=n, **v)
 
-        writes.append(write)
+        writes.append(Write(line, CREATED, write))
     return writes

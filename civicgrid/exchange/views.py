@@ -61,7 +61,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     row report (nothing is written unless every row is good)."""
     user: Any = request.user
     scope = list(user.scope_prefixes)
-    allowed = {k: v for k, v in b.KINDS.items() if v.may(user)}
+    allowed = b.kinds_for(user)
     kind = request.GET.get("template") or request.GET.get("export")
     if kind:
         if kind not in b.KINDS:

@@ -178,9 +178,10 @@ def test_departments_round_trip_scoped(client: Client, make_staff: Any) -> None:
     assert Department.objects.count() == before
     assert AuditRecord.objects.filter(action="exchange.bulk_export").exists()
 
+    # A re-uploaded sheet with another kind updates the department (test_bulk_update).
     changed = with_rows(data, [["张店区甲局", "police", "370303"]])
     answer = upload(client, "departments", changed)
-    assert answer.status_code == 400
+    assert answer.status_code == 400  # the same department twice in one sheet
     assert [e.line for e in report_of(answer).errors] == [len(names) + 3]
 
 
