@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from civicgrid.accounts.models import StaffPost
+from civicgrid.core.reveal import can_unmask
 from civicgrid.events.views_staff import staff_required
 from civicgrid.registry import selectors
 from civicgrid.registry.models import (
@@ -132,6 +133,9 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
             "visit_kinds": VisitKind.choices,
             "relations": Relation.choices,
             "residences": Residence.choices,
+            # Unmasked on demand only (with a reason, audited), never in the page:
+            # the service worker keeps this page on the phone.
+            "can_unmask": can_unmask(user),
             "visit_url": reverse("registry-visit-list"),
             "collect_url": reverse("registry-collection-create"),
             "nav": "households",

@@ -146,6 +146,10 @@ def test_a_visit_made_offline_is_sent_exactly_once(
     page.wait_for_selector("#app-visits li")
     assert page.inner_text("#app-outbox-count") == "0"
     assert "楼道灯损坏" not in page.inner_text("#app-outbox")
+    # Online, a member's phone number is shown on demand, with a reason.
+    page.fill("#app-reveal-reason", "电话联系走访事宜")
+    page.locator(".app-reveal").first.click()
+    expect(page.locator(".app-phone").first).to_have_text("13812345678")
     shot(page, "visit-5-household-after")
     assert Visit.objects.count() == 1
     assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from civicgrid.accounts.models import User
+from civicgrid.core.models import AuditRecord
 from civicgrid.events.tests.conftest import Cast
 from civicgrid.registry.models import Household
 from civicgrid.registry.services import visit_record
@@ -79,3 +80,53 @@ def test_the_service_worker_keeps_the_households_page(cast: Cast) -> None:
         '"/app/households/"'
         not in signed_in(cast.urban).get("/app/sw.js").content.decode()
     )
+
+
+def test_a_phone_number_is_unmasked_on_demand_with_a_reason(
+    cast: Cast, household: Callable[..., Household]
+) -> None:
+    """The page (kept on the phone) holds the masked number only; the full one is
+    asked for with a reason, audited, and never cached."""
+    home = household(persons=FAMILY[:1])
+    person = home.persons.get()
+    worker = signed_in(cast.grid_worker)
+    page = worker.get(f"/app/households/{home.pk}/").content.decode()
+    assert (
+        "138****5678" in page
+        and f'class="app-reveal" data-person="{person.pk}"' in page
+    )
+    ask = {"object": "registry.person", "id": person.pk, "field": "phone"}
+    url = "/api/v1/personal-data/reveal/"
+    refused = worker.post(url, ask, content_type="application/json")
+    assert refused.status_code == 400
+    shown = worker.post(
+        url, {**ask, "reason": "电话联系走访"}, content_type="application/json"
+    )
+    assert shown.status_code == 200 and shown.json() == {"value": "13812345678"}
+    assert "no-store" in shown["Cache-Control"]
+    assert AuditRecord.objects.filter(
+        action="personal_data.reveal", object_id=str(person.pk)
+    ).exists()
+    # Outside the caller's regions the person does not exist.
+    other = signed_in(make_other(cast))
+    assert (
+        other.post(
+            url, {**ask, "reason": "电话联系走访"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+
+
+def make_other(cast: Cast) -> User:
+    from civicgrid.accounts import services as accounts
+    from civicgrid.accounts.models import Role
+    from civicgrid.regions.models import Region
+
+    user = accounts.user_create(actor=None, username="b_town2", password=None)
+    accounts.staff_post_create(
+        actor=None,
+        user=user,
+        role=Role.CENTER_STAFF,
+        region=Region.objects.get(region_code="370303002"),
+    )
+    return user

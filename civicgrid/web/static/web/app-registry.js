@@ -136,6 +136,29 @@
     });
   });
 
+  // --- a member's phone number, unmasked on demand (a reason, audited; online) -------
+  var reveal = document.getElementById("app-reveal");
+  Array.prototype.forEach.call(document.querySelectorAll(".app-reveal"), function (button) {
+    button.addEventListener("click", function () {
+      var reason = document.getElementById("app-reveal-reason");
+      var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+      var token = document.querySelector("[name=csrfmiddlewaretoken]");
+      if (token) { headers["X-CSRFToken"] = token.value; }
+      fetch(reveal.dataset.api, {
+        method: "POST", credentials: "same-origin", headers: headers, cache: "no-store",
+        body: JSON.stringify({ object: "registry.person", id: button.dataset.person, field: "phone", reason: reason.value })
+      }).then(function (res) {
+        return res.json().then(function (json) {
+          var span = document.querySelector(".app-phone[data-person='" + button.dataset.person + "']");
+          if (res.ok) { span.textContent = json.value; button.remove(); return; }
+          reason.focus();
+          span.title = json.reason || json.detail || "";
+          reason.setCustomValidity(span.title); reason.reportValidity(); reason.setCustomValidity("");
+        });
+      }).catch(function () { reason.setCustomValidity("需要联网"); reason.reportValidity(); reason.setCustomValidity(""); });
+    });
+  });
+
   // --- keep the household pages for offline use ------------------------------------
   var links = document.querySelectorAll("#app-households a[data-household]");
   if (links.length && navigator.onLine && "serviceWorker" in navigator) {
