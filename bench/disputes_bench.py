@@ -12,7 +12,9 @@ services (each a median over the runs):
 (b) the steps of a case from diversion to verification (6 steps), per step;
 (c) ranking the pool for a case (``suggest_mediators``), and its query count;
 (d) the statistics over every case (``case_stats``), by county and month;
-(e) the Excel subsidy ledger of every verified case.
+(e) the Excel subsidy ledger of every verified case;
+(f) the overdue scan (``overdue_scan``) over every open case: when none is due
+    (one query), and when all are past their limit (each warned and notified once).
 
 Results: ``bench/results/disputes-<YYYYMMDD-HHMMSS>.json`` and ``disputes-latest.txt``.
 """
@@ -226,6 +228,26 @@ def main() -> None:
             "ms": round(1000 * (time.perf_counter() - t), 1),
             "bytes": len(content),
         }
+        # (f) the overdue scan over every open case: nothing due, then all due
+        from civicgrid.disputes.models import CaseWarning
+        from civicgrid.disputes.overdue import overdue_scan
+
+        open_cases = Case.objects.exclude(state="verified").count()
+        for label, now in (
+            ("f_overdue_quiet", timezone.now()),
+            ("f_overdue_all_red", timezone.now() + timedelta(hours=80)),
+        ):
+            reset_queries()
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as q:
+                counts = overdue_scan(now)
+            out[label] = {
+                "open_cases": open_cases,
+                "ms": round(1000 * (time.perf_counter() - t), 1),
+                "queries": len(q),
+                "warned": counts,
+            }
+        out["f_overdue_all_red"]["recorded"] = CaseWarning.objects.count()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"disputes-{stamp}.json").write_text(

@@ -32,17 +32,25 @@ LIMIT_LABELS = {
 CENTER_LENGTHS = (12, 9, 6, 4)
 
 
-def _centers(prefixes: list[str]) -> list[User]:
-    return list(
+def _centers(prefix: str, memo: dict[str, list[User]] | None = None) -> list[User]:
+    """The center staff posted exactly at ``prefix`` (looked up once per scan)."""
+    if memo is not None and prefix in memo:
+        return list(memo[prefix])
+    users = list(
         User.objects.filter(
             posts__role=Role.CENTER_STAFF,
             posts__active=True,
-            posts__region_code__in=prefixes,
+            posts__region_code=prefix,
         ).distinct()
     )
+    if memo is not None:
+        memo[prefix] = users
+    return list(users)
 
 
-def handlers(case: Case) -> tuple[list[User], int]:
+def handlers(
+    case: Case, memo: dict[str, list[User]] | None = None
+) -> tuple[list[User], int]:
     """The center staff nearest the case at or above its level (and its mediator),
     and the prefix length of that center."""
     users: list[User] = []
@@ -51,7 +59,7 @@ def handlers(case: Case) -> tuple[list[User], int]:
     for n in CENTER_LENGTHS:
         if n > level_len or n > len(case.region_code):
             continue
-        users = _centers([case.region_code[:n]])
+        users = _centers(case.region_code[:n], memo)
         if users:
             found = n
             break
@@ -60,12 +68,14 @@ def handlers(case: Case) -> tuple[list[User], int]:
     return users, found
 
 
-def escalation(case: Case, center_len: int) -> list[User]:
+def escalation(
+    case: Case, center_len: int, memo: dict[str, list[User]] | None = None
+) -> list[User]:
     """The center one level above the handling one, and the owning leader."""
     above = [n for n in CENTER_LENGTHS if n < (center_len or LEVEL_PREFIX[case.level])]
     users: list[User] = []
     for n in above:
-        users = _centers([case.region_code[:n]])
+        users = _centers(case.region_code[:n], memo)
         if users:
             break
     if case.leader is not None:
@@ -83,6 +93,7 @@ def overdue_scan(now: datetime | None = None) -> dict[str, int]:
 def _scan(now: datetime) -> dict[str, int]:
     share = float(getattr(settings, "CIVICGRID_YELLOW_SHARE", 0.75))
     counts = {"yellow": 0, "red": 0}
+    memo: dict[str, list[User]] = {}  # each area's center staff, once per scan
     # One query: each open case with the start of its current time window (the
     # step that set the deadline, else the registration) and whether each warning
     # is recorded already; only the cases warned now cost more queries.
@@ -112,18 +123,18 @@ def _scan(now: datetime) -> dict[str, int]:
         else:
             continue
         if not done:
-            counts[kind] += _warn(case, kind, now)
+            counts[kind] += _warn(case, kind, now, memo)
     return counts
 
 
-def _warn(case: Case, kind: str, now: datetime) -> int:
+def _warn(case: Case, kind: str, now: datetime, memo: dict[str, list[User]]) -> int:
     due = case.deadline_at
     assert due is not None
     limit = LIMIT_LABELS.get(case.deadline_kind, case.deadline_kind)
     when = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
-    people, center_len = handlers(case)
+    people, center_len = handlers(case, memo)
     if kind == CaseWarning.Kind.RED:
-        people += escalation(case, center_len)
+        people += escalation(case, center_len, memo)
         text = _(
             "Red warning: dispute case %(code)s is past its time limit for "
             "%(limit)s (due %(due)s); escalated."
@@ -135,20 +146,22 @@ def _warn(case: Case, kind: str, now: datetime) -> int:
         )
     try:
         with transaction.atomic():
-            row = CaseWarning.objects.create(
+            # The warning row fails (and undoes the messages) if another scan
+            # recorded it meanwhile.
+            notified = notify(
+                people,
+                text % {"code": case.code, "limit": limit, "due": when},
+                case.event,
+            )
+            CaseWarning.objects.create(
                 case=case,
                 kind=kind,
                 deadline_kind=case.deadline_kind,
                 deadline_at=due,
                 state=case.state,
+                notified=notified,
                 at=now,
             )
-            row.notified = notify(
-                people,
-                text % {"code": case.code, "limit": limit, "due": when},
-                case.event,
-            )
-            row.save(update_fields=["notified"])
     except IntegrityError:
         return 0  # recorded by a scan running at the same time
     return 1
