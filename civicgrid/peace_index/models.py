@@ -231,13 +231,18 @@ class AreaResult(models.Model):
     """The figures of one area in one run: rates, values, index, rank, explanation."""
 
     # no index of their own: (run, region_code) is unique (its index leads with
-    # run), and results are looked up by region_code, not by the region's key
+    # run), and results are looked up by region_code, not by the region's key.
+    # No database constraint on run either: results are only written in bulk by
+    # services._store for the run it has just saved in the same transaction, and
+    # the ORM still deletes them with their run; on PostgreSQL the deferred check
+    # of tens of thousands of rows cost more than writing them.
     run = models.ForeignKey(
         MonthRun,
         verbose_name=_("run"),
         on_delete=models.CASCADE,
         related_name="areas",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("index"), max_length=20, choices=IndexKind.choices)
     month = models.CharField(_("month"), max_length=7)
@@ -269,8 +274,9 @@ class AreaResult(models.Model):
     rank_total = models.PositiveIntegerField(_("areas ranked"))
     warned = models.BooleanField(_("warned"), default=False)
     warning_reasons = models.JSONField(_("warning reasons"), default=list)
+    # [[code, count, raw, stabilised, level rate, excess], …] (selectors.explain);
+    # every item's figures are recomputed from the inputs: services.area_items
     drivers = models.JSONField(_("items that drove it"), default=list)
-    items = models.JSONField(_("items (count, raw, stabilised)"), default=dict)
 
     class Meta:
         verbose_name = _("area result")

@@ -166,20 +166,22 @@ def _store(
     region_pks: list[str],
 ) -> None:
     """Write the run's results (one row per area) in bulk."""
-    indicators = list(
-        version.indicators.order_by("code").values_list("code", "name", "weight")
-    )
-    codes = [c for c, _n, _w in indicators]
+    indicators = list(version.indicators.order_by("code").values_list("code", "weight"))
+    order, excess = calc.drivers(f, np.array([w for _c, w in indicators]))
+
+    def top(values: np.ndarray) -> np.ndarray:  # the driving items' values
+        return np.take_along_axis(values, order, axis=1)
+
     per = calc.PER
-    counts = np.rint(f.raw_item * areas.population[:, None]).astype(np.int64)
-    raw = np.round(f.raw_item * per, 4)
-    eb = np.round(f.eb_item * per, 4)
-    level = np.round(f.level_item_rate * per, 4)
-    items = _items_json(codes, counts, raw, eb)
     drivers = _drivers_json(
-        indicators,
-        calc.drivers(f, np.array([w for _c, _n, w in indicators])),
-        (counts, raw, eb, level),
+        [c for c, _w in indicators],
+        (order, excess),
+        (
+            np.rint(top(f.raw_item) * areas.population[:, None]).astype(np.int64),
+            np.round(top(f.raw_item) * per, 4),
+            np.round(top(f.eb_item) * per, 4),
+            np.round(top(f.level_item_rate) * per, 4),
+        ),
     )
     # the four possible lists of reasons, dumped once: [], bottom, security, both
     choice = [dump(["bottom"] * (c & 1) + ["security"] * (c >> 1)) for c in range(4)]
@@ -211,58 +213,63 @@ def _store(
         (f.warn_rank | f.warn_security).tolist(),
         reasons,
         drivers,
-        items,
     )
     insert_rows(AreaResult, RESULT_FIELDS, zip(*columns, strict=True))
 
 
-def _items_json(
-    codes: Sequence[str], counts: np.ndarray, raw: np.ndarray, eb: np.ndarray
-) -> list[str]:
-    """Per area, its items with cases: {"C01": [count, raw, stabilised], …} (rates
-    per 10,000, 4 decimals), as JSON text."""
-    keys = [dump(c) for c in codes]
-    rows, cols = np.nonzero(counts > 0)  # row by row, items in order
-    bounds = np.searchsorted(rows, np.arange(counts.shape[0] + 1)).tolist()
-    parts = [
-        f"{keys[k]}:[{c},{r!r},{e!r}]"
-        for k, c, r, e in zip(
-            cols.tolist(),
-            counts[rows, cols].tolist(),
-            raw[rows, cols].tolist(),
-            eb[rows, cols].tolist(),
-            strict=True,
-        )
-    ]
-    return ["{" + ",".join(parts[a:b]) + "}" for a, b in itertools.pairwise(bounds)]
-
-
 def _drivers_json(
-    indicators: Sequence[tuple[str, str, float]],
+    codes: Sequence[str],
     top: tuple[np.ndarray, np.ndarray],
     values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> list[str]:
     """Per area, the items that pulled it down (positive excess only), as JSON:
     ``[[code, count, raw, stabilised, level rate, excess], …]`` (rates per 10,000,
-    4 decimals; the names are the version's, added when read: ``selectors``)."""
+    4 decimals; the names are the version's, added when read: ``selectors``).
+    ``values``: those of the items in ``top``'s order (areas × top)."""
     order, excess = top
-    keys = [dump(c) for c, _n, _w in indicators]
+    keys = [dump(c) for c in codes]
     rows, slots = np.nonzero(excess > 0)  # row by row, largest first
-    count, raw, eb, level = (np.take_along_axis(v, order, axis=1) for v in values)
+    count, raw, eb, level = (v[rows, slots].tolist() for v in values)
     parts = [
         f"[{keys[k]},{c},{r!r},{e!r},{lv!r},{x!r}]"
         for k, c, r, e, lv, x in zip(
             order[rows, slots].tolist(),
-            count[rows, slots].tolist(),
-            raw[rows, slots].tolist(),
-            eb[rows, slots].tolist(),
-            level[rows, slots].tolist(),
+            count,
+            raw,
+            eb,
+            level,
             np.round(excess[rows, slots], 4).tolist(),
             strict=True,
         )
     ]
     bounds = np.searchsorted(rows, np.arange(order.shape[0] + 1)).tolist()
     return ["[" + ",".join(parts[a:b]) + "]" for a, b in itertools.pairwise(bounds)]
+
+
+def area_items(res: AreaResult) -> dict[str, list[float]]:
+    """Every item of the area in its run: [cases, raw rate, stabilised rate] (per
+    10,000, 4 decimals), recomputed from the run's inputs with its catalogue
+    version (a month writes only the driving items; any figure can be recomputed).
+    Refused when the inputs changed since the run was computed (the digest)."""
+    run = res.run
+    figures, inputs, digest, _notes = _compute(
+        run.version, run.kind, run.city_code, run.month, None
+    )
+    if digest != run.input_digest:
+        raise ValidationError(
+            _("The inputs of this month changed since it was computed.")
+        )
+    row = inputs.areas.codes.index(res.region_code)
+    raw = figures.raw_item[row]
+    columns = (
+        np.rint(raw * inputs.areas.population[row]).astype(np.int64).tolist(),
+        np.round(raw * calc.PER, 4).tolist(),
+        np.round(figures.eb_item[row] * calc.PER, 4).tolist(),
+    )
+    return {
+        code: [count, r, e]
+        for code, count, r, e in zip(inputs.items, *columns, strict=True)
+    }
 
 
 RESULT_FIELDS = (
@@ -289,7 +296,6 @@ RESULT_FIELDS = (
     "warned",
     "warning_reasons",
     "drivers",
-    "items",
 )
 
 

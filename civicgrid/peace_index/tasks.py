@@ -1,7 +1,7 @@
 """The monthly job: on the 1st, compute the previous month of both indexes for every
 city and deliver each staffed center its Word report. Thin and idempotent (a
 computed month is recomputed, a published one is left alone; the scheduler of
-``civicgrid.events`` enqueues ``compute_previous_month``)."""
+``civicgrid.core.scheduler`` enqueues ``compute_previous_month``)."""
 
 import logging
 from collections.abc import Sequence

@@ -6,7 +6,7 @@ import pytest
 from civicgrid.peace_index import compute as calc
 from civicgrid.peace_index.models import AreaResult, IndexKind
 from civicgrid.peace_index.selectors import explain
-from civicgrid.peace_index.services import month_compute
+from civicgrid.peace_index.services import area_items, month_compute
 from civicgrid.peace_index.tests.conftest import CITY, MARCH, MONTH
 
 approx = pytest.approx
@@ -122,7 +122,11 @@ def test_month_of_the_small_tree(tree, put_counts) -> None:  # type: ignore[no-u
     assert top["excess"] == approx(5 * (35.392898 - 18), rel=1e-5)
     assert top["eb_rate"] == approx(35.3929, abs=1e-4) and top["raw_rate"] == 100.0
     assert top["level_rate"] == approx(18.0)
-    assert small.items == {"C01": [3, 100.0, approx(35.3929, abs=1e-4)]}
+    # every item recomputed from the run's inputs: C01 as by hand, the others
+    # without cases (their stabilised rate too: no village of the town has any)
+    items = area_items(small)
+    assert items["C01"] == [3, 100.0, approx(35.3929, abs=1e-4)]
+    assert len(items) == 52 and items["C02"] == [0, 0.0, 0.0]
 
 
 def test_recomputation_is_deterministic(tree, put_counts) -> None:  # type: ignore[no-untyped-def]
@@ -143,6 +147,19 @@ def test_recomputation_is_deterministic(tree, put_counts) -> None:  # type: igno
         .values_list(*fields)
     )
     assert again.input_digest == digest and after == before
+
+
+def test_item_figures_are_refused_when_the_inputs_changed(tree, put_counts) -> None:  # type: ignore[no-untyped-def]
+    """The per-item figures are recomputed only from the very inputs of the run."""
+    from django.core.exceptions import ValidationError
+
+    put_counts(MONTH, MARCH)
+    run = month_compute(actor=None, kind=IndexKind.PEACE, city_code=CITY, month=MONTH)
+    small = AreaResult.objects.get(run=run, region_code="990101001001")
+    assert area_items(small)["C01"][0] == 3
+    put_counts(MONTH, {**MARCH, "990101001001": 4})  # re-imported, not recomputed
+    with pytest.raises(ValidationError):
+        area_items(small)
 
 
 def test_backfill_gives_the_figures_of_month_by_month(tree, put_counts) -> None:  # type: ignore[no-untyped-def]
