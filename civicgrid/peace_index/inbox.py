@@ -96,13 +96,15 @@ def notices_send(
     created = notices
     cities = sorted({n.city_code for n in created if n.city_code})
     staff = center_staff(cities)
+    if not staff:  # no center staff in these cities: nobody's inbox to fill
+        return created
+    codes = {n.region_code for n in created}
     names = dict(
-        Region.objects.filter(
-            region_code__in={n.region_code for n in created}
-        ).values_list("region_code", "name")
+        Region.objects.filter(region_code__in=codes).values_list("region_code", "name")
     )
+    centers = {code: center_of(code, staff) for code in codes}
     for n in created:
-        users = center_of(n.region_code, staff)
+        users = centers[n.region_code]
         if users:
             to = names.get(n.region_code, n.region_code)
             head = n.title if to in n.title else f"[{to}] {n.title}"

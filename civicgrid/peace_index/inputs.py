@@ -29,6 +29,8 @@ class CityInputs:
     # the stabilised weighted rate of a month, by (month, weights): a back-fill
     # computes each month once and finds it again as the year before of a later one
     stabilised: dict[tuple[str, bytes], np.ndarray] = field(default_factory=dict)
+    # the input digest's hash of the areas (by version and items), to copy
+    digests: dict[str, Any] = field(default_factory=dict)
 
     def rolled(self, month: str) -> np.ndarray | None:
         own = self.own.get(month)
@@ -202,6 +204,13 @@ PACKED_SQL = {
 }
 
 
+class _Columns(dict[str, int]):
+    """Item code → column; -1 for a code that is not an item of the version."""
+
+    def __missing__(self, key: str) -> int:
+        return -1
+
+
 def _packed_rows(
     kind: str,
     city_code: str,
@@ -226,7 +235,7 @@ def _packed_rows(
         cur.execute(sql, params)
         found = cur.fetchall()
     row_of = {c: i for i, c in enumerate(areas.codes)}
-    col_of = {c: k for k, c in enumerate(items)}
+    col_of = _Columns((c, k) for k, c in enumerate(items))
     out: Rows = {}
     for month, n, plain, regions, item_codes, counts in found:
         if not plain:
@@ -236,12 +245,13 @@ def _packed_rows(
             values = np.fromstring(counts, dtype=np.float64, sep=" ")
         except ValueError:  # not only digits and spaces
             return None
-        cols = [col_of.get(c, -1) for c in item_codes.split(" ")]
-        if not len(codes) == len(values) == len(cols) == n:
+        names = item_codes.split(" ")
+        if not len(codes) == len(values) == len(names) == n:
             return None
+        cols = np.fromiter(map(col_of.__getitem__, names), dtype=np.int64, count=n)
         uniq_r, inv_r = np.unique(codes, return_inverse=True)
         at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])
-        out[str(month)] = (at_r[inv_r], np.array(cols, dtype=np.int64), values)
+        out[str(month)] = (at_r[inv_r], cols, values)
     return out
 
 

@@ -1,7 +1,7 @@
 """Rectification (挂牌整治): listing an area, escalating it while it stays listed,
 and tracking it to its closure (owner, measures, progress, closure)."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core.audit import audit_record
 from civicgrid.core.scope import covers
 from civicgrid.events.notify import notify
-from civicgrid.peace_index.inbox import escalation_target, notices_send
+from civicgrid.peace_index.inbox import NoticeDraft, escalation_target, notices_send
 from civicgrid.peace_index.models import (
     Notice,
     NoticeKind,
@@ -27,9 +27,24 @@ def _label(actor: Any) -> str:
     return "system"
 
 
+class OpenListing(NamedTuple):
+    """What the publication needs of an open rectification (no model instance:
+    a province's month escalates thousands)."""
+
+    pk: int
+    region_code: str
+    city_code: str
+    last_listed_month: str
+    months_listed: int
+    escalation_level: int
+
+
+OPEN_LISTING_FIELDS = OpenListing._fields
+
+
 def listing(
     kind: str, region_id: str, region_code: str, name: str, month: str
-) -> tuple[Rectification, Notice]:
+) -> tuple[Rectification, NoticeDraft]:
     """A new (unsaved) listing of an area and the notice for its center; the
     publication saves them in bulk and records them in its audit row."""
     rect = Rectification(
@@ -40,32 +55,30 @@ def listing(
         listed_month=month,
         last_listed_month=month,
     )
-    notice = Notice(
-        kind=NoticeKind.RECTIFICATION,
-        region_code=region_code,
-        city_code=region_code[:4],
-        month=month,
-        title=_("%(area)s is listed for rectification") % {"area": name},
-        body=_("Warned three months in a row and cases fell by less than 30 %."),
+    notice = NoticeDraft(
+        NoticeKind.RECTIFICATION,
+        region_code,
+        region_code[:4],
+        month,
+        _("%(area)s is listed for rectification") % {"area": name},
+        _("Warned three months in a row and cases fell by less than 30 %."),
     )
     return rect, notice
 
 
-def escalate(rect: Rectification, name: str, month: str) -> Notice:
+def escalate(rect: OpenListing, name: str, month: str) -> NoticeDraft:
     """The area is warned again while listed: one more month listed and one level
-    up (parent center, then grandparent, never above the city). The caller saves
-    ``rect`` (in bulk) and audits."""
-    rect.last_listed_month = month
-    rect.months_listed += 1
-    rect.escalation_level += 1
-    return Notice(
-        kind=NoticeKind.ESCALATION,
-        region_code=escalation_target(rect.region_code, rect.escalation_level),
-        city_code=rect.city_code,
-        month=month,
-        title=_("%(area)s stays listed for rectification (%(n)s months)")
-        % {"area": name, "n": rect.months_listed},
-        body=_("Escalated to level %(n)s.") % {"n": rect.escalation_level},
+    up (parent center, then grandparent, never above the city). The caller
+    updates the rectification (in bulk) and audits."""
+    months, level = rect.months_listed + 1, rect.escalation_level + 1
+    return NoticeDraft(
+        NoticeKind.ESCALATION,
+        escalation_target(rect.region_code, level),
+        rect.city_code,
+        month,
+        _("%(area)s stays listed for rectification (%(n)s months)")
+        % {"area": name, "n": months},
+        _("Escalated to level %(n)s.") % {"n": level},
     )
 
 

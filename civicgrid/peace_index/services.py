@@ -3,7 +3,6 @@ its warnings and rectification listings), and tracking rectifications."""
 
 import hashlib
 import itertools
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -138,24 +137,23 @@ def _compute(
     )
     if own_month is not None:  # the year before of month + 12, in a back-fill
         inputs.stabilised[(month, method.weights.tobytes())] = figures.eb_rate
-    digest = hashlib.sha256(
-        repr(
-            (
-                version.pk,
-                indicators,
-                areas.codes,
-                areas.population.tolist(),
-                areas.area_class,
-            )
-        ).encode()
-    )
+    key = repr((version.pk, indicators))
+    if key not in inputs.digests:  # the areas' part, once per back-fill
+        inputs.digests[key] = hashlib.sha256(
+            repr(
+                (
+                    version.pk,
+                    indicators,
+                    areas.codes,
+                    areas.population.tolist(),
+                    areas.area_class,
+                )
+            ).encode()
+        )
+    digest = inputs.digests[key].copy()
     digest.update(own.tobytes())
     digest.update(b"-" if own_ly is None else own_ly.tobytes())
     return figures, inputs, digest.hexdigest(), notes + figures.notes
-
-
-def _r(x: float, nd: int = 4) -> float | None:
-    return None if math.isnan(x) else round(float(x), nd)
 
 
 def _store(
@@ -204,8 +202,8 @@ def _store(
         f.raw_rate.tolist(),
         f.eb_rate.tolist(),
         f.security.tolist(),
-        [_r(x, 12) for x in f.yoy_change.tolist()],
-        [_r(x, 12) for x in f.class_change.tolist()],
+        [None if x != x else round(x, 12) for x in f.yoy_change.tolist()],  # NaN
+        [None if x != x else round(x, 12) for x in f.class_change.tolist()],
         f.governance.tolist(),
         f.index.tolist(),
         f.rank.tolist(),
@@ -402,21 +400,19 @@ def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
     }
 
 
-def _open_rectifications(run: MonthRun, codes: set[str]) -> dict[str, Rectification]:
+def _open_rectifications(
+    run: MonthRun, codes: set[str]
+) -> dict[str, rectification.OpenListing]:
     """The open rectifications of the city among the areas ``codes``."""
-    ids = [
-        pk
-        for code, pk in Rectification.objects.filter(
-            kind=run.kind, city_code=run.city_code
-        )
+    rows = (
+        Rectification.objects.filter(kind=run.kind, city_code=run.city_code)
         .exclude(status=RectificationStatus.CLOSED)
-        .values_list("region_code", "pk")
-        if code in codes
-    ]
+        .values_list(*rectification.OPEN_LISTING_FIELDS)
+    )
     return {
-        r.region_code: r
-        for start in range(0, len(ids), 900)
-        for r in Rectification.objects.filter(pk__in=ids[start : start + 900])
+        r[1]: rectification.OpenListing(*r)
+        for r in rows.iterator(chunk_size=5000)
+        if r[1] in codes
     }
 
 
@@ -443,7 +439,7 @@ def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
     open_rects = _open_rectifications(run, {w[1] for w in warned})
     notices: list[Notice | NoticeDraft] = []
     new: list[Rectification] = []
-    raised: list[Rectification] = []
+    raised: list[rectification.OpenListing] = []
     title = _("%(area)s is warned in %(month)s")
     body = _("Index %(index).1f, rank %(rank)s of %(total)s.")
     for region_id, code, name, index, rank, total, cases in warned:
@@ -466,10 +462,10 @@ def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
         three = last.get(code, (False, 0))[0] and before_last.get(code, (False, 0))[0]
         cases_before = last.get(code, (False, 0))[1]
         if calc.listed_for_rectification(three, cases_before, cases):
-            rect, notice = rectification.listing(
+            listed, notice = rectification.listing(
                 run.kind, region_id, code, name, run.month
             )
-            new.append(rect)
+            new.append(listed)
             notices.append(notice)
     Rectification.objects.bulk_create(new, batch_size=2000)
     ids = [r.pk for r in raised]  # each one month more and one level up
