@@ -154,7 +154,7 @@ class ConsultationOut(serializers.ModelSerializer):
                 "follow_up_unit": i.follow_up_unit,
                 "follow_up_due": i.follow_up_due,
             }
-            for i in c.items.select_related("case")
+            for i in c.items.select_related("case").order_by("id")
         ]
 
 
@@ -277,6 +277,81 @@ class SubsidyLedger(APIView):
             f'attachment; filename="subsidies-{city}-{year}.xlsx"'
         )
         return response
+
+
+class BudgetIn(serializers.Serializer):
+    city = serializers.RegexField(r"^\d{4}$", help_text="The city's 4-digit code.")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    amount = serializers.DecimalField(max_digits=13, decimal_places=2)
+
+
+class SubsidyBudgetView(APIView):
+    """The year's subsidy budget of a city, what is granted against it and what is
+    left (GET: centers and leaders of the city or inside it); PUT sets it (only the
+    city's own centers and leaders; never below what is granted already)."""
+
+    permission_classes = [HasRole]
+    required_roles = CENTER_ROLES
+
+    def _answer(self, request: Request, city: str, year: int) -> Response:
+        budget = subsidies.budget_for(city, year)
+        granted = subsidies.committed(city, year)
+        return Response(
+            {
+                "city": city,
+                "year": year,
+                "budget": str(budget),
+                "granted": str(granted),
+                "left": str(budget - granted),
+                "may_set": covers(selectors.center_prefixes(request.user), city),
+            }
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("city", str), OpenApiParameter("year", int)],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        prefixes = selectors.center_prefixes(request.user)
+        city = request.query_params.get("city") or next(
+            (p[:4] for p in prefixes if p), ""
+        )
+        if not (len(city) == 4 and city.isdigit()):
+            raise ValidationError({"city": _("Name the city (4 digits).")})
+        if not any(p.startswith(city) or city.startswith(p) for p in prefixes):
+            raise PermissionDenied(_("This area is outside your scope."))
+        raw = request.query_params.get("year", "")
+        year = int(raw) if raw.isdigit() else timezone.localdate().year
+        if not 2000 <= year <= 2100:
+            raise ValidationError({"year": _("Use a year from 2000 to 2100.")})
+        return self._answer(request, city, year)
+
+    @extend_schema(
+        request=BudgetIn,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+        },
+    )
+    def put(self, request: Request) -> Response:
+        prefixes = selectors.center_prefixes(request.user)
+        # Only officers of a whole city (or the province) set budgets.
+        if not any(len(p) <= 4 for p in prefixes):
+            raise PermissionDenied(_("Only a city's centers and leaders may."))
+        body = BudgetIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        v = body.validated_data
+        if not covers(prefixes, v["city"]):
+            raise PermissionDenied(_("This area is outside your scope."))
+        year = v.get("year") or timezone.localdate().year
+        try:
+            subsidies.budget_set(
+                actor=request.user, city_code=v["city"], year=year, amount=v["amount"]
+            )
+        except DisputeError as exc:
+            return error_response(exc)
+        return self._answer(request, v["city"], year)
 
 
 class RatingIn(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from civicgrid.disputes import api, api_attachments, api_registry
+from civicgrid.disputes import api, api_attachments, api_consult, api_registry
 
 urlpatterns = [
     path("cases/", api.CaseListCreate.as_view(), name="dispute-case-list"),
@@ -59,10 +59,35 @@ urlpatterns = [
         api_registry.ConsultationListCreate.as_view(),
         name="dispute-consultation-list",
     ),
+    path(
+        "consultations/<int:pk>/",
+        api_consult.ConsultationDetail.as_view(),
+        name="dispute-consultation-detail",
+    ),
+    path(
+        "consultations/<int:pk>/items/",
+        api_consult.ConsultationItemAdd.as_view(),
+        name="dispute-consultation-items",
+    ),
+    path(
+        "consultations/<int:pk>/items/<str:code>/decision/",
+        api_consult.ConsultationDecision.as_view(),
+        name="dispute-consultation-decision",
+    ),
+    path(
+        "consultations/<int:pk>/attendees/",
+        api_consult.ConsultationUnits.as_view(),
+        name="dispute-consultation-attendees",
+    ),
     path("stats/", api_registry.StatsView.as_view(), name="dispute-stats"),
     path(
         "subsidies/ledger/",
         api_registry.SubsidyLedger.as_view(),
         name="dispute-subsidy-ledger",
+    ),
+    path(
+        "subsidies/budget/",
+        api_registry.SubsidyBudgetView.as_view(),
+        name="dispute-subsidy-budget",
     ),
 ]

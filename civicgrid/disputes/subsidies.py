@@ -137,20 +137,41 @@ def subsidy_grant(
     return sub
 
 
+MAX_BUDGET = Decimal("1e11")
+
+
 def budget_set(
-    *, actor: Any, city_code: str, year: int, amount: Decimal
+    *, actor: Any, city_code: str, year: int, amount: Decimal | str | int
 ) -> SubsidyBudget:
+    """Set a city's annual subsidy budget: a positive amount, never below what is
+    granted against it already (checked under the row's lock, as grants are)."""
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise DisputeError(_("The amount must be a number."), field="amount") from None
+    if not Decimal(0) < value < MAX_BUDGET:
+        raise DisputeError(_("The budget must be a positive amount."), field="amount")
     with transaction.atomic():
-        row, _created = SubsidyBudget.objects.update_or_create(
-            city_code=city_code, year=year, defaults={"amount": amount}
+        row, created = SubsidyBudget.objects.select_for_update().get_or_create(
+            city_code=city_code, year=year, defaults={"amount": value}
         )
+        granted = committed(city_code, year)
+        if value < granted:
+            raise DisputeError(
+                _("The budget cannot be less than what is granted (%(granted)s yuan).")
+                % {"granted": granted},
+                field="amount",
+            )
+        before = None if created else str(row.amount)
+        row.amount = value
+        row.save(update_fields=["amount"])
         audit_record(
             actor=actor,
             action="disputes.subsidy.budget",
             object_type="disputes.subsidybudget",
             object_id=str(row.pk),
             region_code=city_code,
-            changes={"amount": [None, str(amount)]},
+            changes={"amount": [before, str(value)]},
         )
     return row
 

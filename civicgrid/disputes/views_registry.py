@@ -2,7 +2,7 @@
 the expert pool with each one's record, the statistics of the user's cases, and the
 subsidy ledger with its budget and the Excel export."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.core.scope import covers, prefixes_q
 from civicgrid.disputes import selectors, subsidies
 from civicgrid.disputes.choices import CenterLevel, Channel, DisputeType, Outcome
+from civicgrid.disputes.errors import DisputeError
 from civicgrid.disputes.models import Mediator, Subsidy
 from civicgrid.events.views_staff import staff_required
 
@@ -227,16 +228,14 @@ def budget(request: HttpRequest) -> HttpResponse:
     if not covers(prefixes, city):
         raise PermissionDenied
     try:
-        amount = Decimal(request.POST.get("amount", "")).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        amount = Decimal(-1)
-    if not Decimal(0) < amount < Decimal("1e11"):
-        messages.error(request, _("The budget must be a positive amount."))
-    elif amount < subsidies.committed(city, year):
-        messages.error(request, _("The budget cannot be less than what is granted."))
-    else:
         subsidies.budget_set(
-            actor=request.user, city_code=city, year=year, amount=amount
+            actor=request.user,
+            city_code=city,
+            year=year,
+            amount=request.POST.get("amount", "").strip(),
         )
+    except DisputeError as exc:
+        messages.error(request, str(exc))
+    else:
         messages.success(request, _("Budget saved."))
     return redirect(f"{reverse('disputes:ledger')}?city={city}&year={year}")

@@ -14,6 +14,7 @@ citizens have none.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from rest_framework.test import APIClient
 from civicgrid.accounts import services as accounts
 from civicgrid.accounts.models import Department, Role
 from civicgrid.core.models import AuditRecord
+from civicgrid.disputes.consultations import consultation_item_add, consultation_open
 from civicgrid.disputes.services import case_intake
 from civicgrid.disputes.tests.factories import parties as dispute_parties
 from civicgrid.events.models import Event, SupervisionOrder, Whistle
@@ -82,6 +84,7 @@ class Refs:
     lat: float
     event_a: str = ""  # an event in grid_a, reported by the citizen caller
     case_a: str = ""  # a dispute case of town A, registered by its center
+    consultation_a: int = 0  # town A's consultation, case_a on its agenda
     household_a: int = 0  # a household of grid_a, its head's phone 13812345678
     visit_a: int = 0  # the grid worker's visit to it
 
@@ -147,6 +150,25 @@ def refs(callers: dict[str, Any]) -> Refs:
         reporter_phone="13812345678",
     )
     home, visit = registry_household_and_visit(callers["grid_worker"].user, grid_a)
+    case_a = case_intake(
+        actor=callers["town_a"].user,
+        source="walk_in",
+        region_code=TOWN_A,
+        level="town",
+        dispute_type="neighbours",
+        title="相邻通行纠纷",
+        narrative="院墙通道",
+        parties=dispute_parties(),
+    )
+    consultation_a = consultation_open(
+        actor=callers["town_a"].user,
+        region=Region.objects.get(region_code=TOWN_A),
+        held_on=date(2026, 11, 30),
+        attendees=["政法委", "住建局"],
+    )
+    consultation_item_add(
+        actor=callers["town_a"].user, consultation=consultation_a, case=case_a
+    )
     return Refs(
         household_a=home,
         visit_a=visit,
@@ -157,16 +179,8 @@ def refs(callers: dict[str, Any]) -> Refs:
         lon=round(point.x, 7),
         lat=round(point.y, 7),
         event_a=event.code,
-        case_a=case_intake(
-            actor=callers["town_a"].user,
-            source="walk_in",
-            region_code=TOWN_A,
-            level="town",
-            dispute_type="neighbours",
-            title="相邻通行纠纷",
-            narrative="院墙通道",
-            parties=dispute_parties(),
-        ).code,
+        case_a=case_a.code,
+        consultation_a=consultation_a.pk,
     )
 
 
@@ -592,6 +606,35 @@ def check_dispute_stats(refs: Refs, caller: str, scope: list[str], body: Any) ->
     assert body["cases"] == (1 if sees_a else 0), body
 
 
+def check_consultation(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """Town A's consultation with case A on its agenda."""
+    assert body["id"] == refs.consultation_a
+    assert [i["case"] for i in body["items"]] == [refs.case_a]
+
+
+def check_consultation_kept(
+    refs: Refs, caller: str, scope: list[str], body: Any
+) -> None:
+    """An empty agenda case, decision or list of units is refused; nothing changed."""
+    from civicgrid.disputes.models import Consultation
+
+    c = Consultation.objects.get(pk=refs.consultation_a)
+    assert body and c.attendees == ["政法委", "住建局"]
+    assert [(i.case.code, i.decision) for i in c.items.all()] == [(refs.case_a, "")]
+
+
+def check_dispute_budget(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    """淄博's budget (the default) and what is granted; only the city sets it."""
+    assert body["city"] == CITY and body["budget"] == "1500000.00"
+    assert body["may_set"] == (caller in {"city", "superuser"})
+
+
+def check_budget_kept(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
+    from civicgrid.disputes.models import SubsidyBudget
+
+    assert body and not SubsidyBudget.objects.exists()
+
+
 def check_dispute_ledger(refs: Refs, caller: str, scope: list[str], body: Any) -> None:
     """An Excel workbook (a zip file)."""
     assert body[:2] == b"PK"
@@ -884,6 +927,40 @@ CASES: dict[str, Case] = {
         check_dispute_refused,
         method="empty",
     ),
+    "dispute_consultation_a": Case(
+        "dispute-consultation-detail",
+        "disputes/consultations/{consultation_a}/",
+        check_consultation,
+    ),
+    "dispute_consultation_item": Case(
+        "dispute-consultation-items",
+        "disputes/consultations/{consultation_a}/items/",
+        check_consultation_kept,
+        method="empty",
+    ),
+    "dispute_consultation_decision": Case(
+        "dispute-consultation-decision",
+        "disputes/consultations/{consultation_a}/items/{case_a}/decision/",
+        check_consultation_kept,
+        method="empty",
+    ),
+    "dispute_consultation_units": Case(
+        "dispute-consultation-attendees",
+        "disputes/consultations/{consultation_a}/attendees/",
+        check_consultation_kept,
+        method="put_empty",
+    ),
+    "dispute_budget": Case(
+        "dispute-subsidy-budget",
+        f"disputes/subsidies/budget/?city={CITY}",
+        check_dispute_budget,
+    ),
+    "dispute_budget_empty": Case(
+        "dispute-subsidy-budget",
+        "disputes/subsidies/budget/",
+        check_budget_kept,
+        method="put_empty",
+    ),
     "dispute_stats": Case("dispute-stats", "disputes/stats/", check_dispute_stats),
     "dispute_ledger": Case(
         "dispute-subsidy-ledger",
@@ -1001,6 +1078,12 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_mediators":      (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_consultations":  (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_consultation_empty": (403, 403, 400, 400, 400, 403, 403, 400, 400),
+    "dispute_consultation_a": (403,  403,  200,  404,  200,  200,  404,  200,  200),
+    "dispute_consultation_item": (403, 403, 400,  404,  400,  403,  403,  400,  400),
+    "dispute_consultation_decision": (403, 403, 400, 404, 400, 403, 403, 400, 400),
+    "dispute_consultation_units": (403, 403, 400, 404,  400,  403,  403,  400,  400),
+    "dispute_budget":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
+    "dispute_budget_empty":   (403,  403,  403,  403,  403,  403,  403,  400,  400),
     "dispute_stats":          (403,  403,  200,  200,  200,  200,  200,  200,  200),
     "dispute_ledger":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
     "registry_households":    (403,  403,  200,  200,  200,  403,  200,  200,  200),
@@ -1033,6 +1116,8 @@ def _call(caller: Any, case: Case, url: str, refs: Refs) -> Any:
         )
     if case.method == "empty":
         return caller.client.post(url, {}, format="json")
+    if case.method == "put_empty":
+        return caller.client.put(url, {}, format="json")
     if case.method == "reveal":  # event A's phone, without a reason: never revealed
         body = {"object": "events.event", "id": refs.event_a, "field": "reporter_phone"}
         return caller.client.post(url, body, format="json")
