@@ -153,6 +153,7 @@ class ConsultationOut(serializers.ModelSerializer):
                 "decision": i.decision,
                 "follow_up_unit": i.follow_up_unit,
                 "follow_up_due": i.follow_up_due,
+                "follow_up_warned": i.follow_up_warned,
             }
             for i in c.items.select_related("case").order_by("id")
         ]

@@ -119,6 +119,11 @@ class ConsultationItem(models.Model):
     decision = models.TextField(_("decision"), max_length=4000, blank=True)
     follow_up_unit = models.CharField(_("follow-up by"), max_length=100, blank=True)
     follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
+    # The due day the overdue warning was sent for (once per due day; a new due
+    # day is watched afresh).
+    follow_up_warned = models.DateField(
+        _("overdue warning sent for"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("consultation item")

@@ -4,21 +4,32 @@ mediation, follow-up, referral, verification). A yellow warning once a configura
 share of the step's time is used goes to the handlers (the center of the case's
 level, its mediator); a red one once the time is past goes to them and is escalated
 to the center one level up and to the owning leader. Each warning is recorded once
-per deadline, so the scan may run as often as the scheduler likes."""
+per deadline, so the scan may run as often as the scheduler likes.
 
-from datetime import datetime
+The follow-ups assigned at a bi-weekly consultation (双周会诊) are watched too: once
+the due day has passed, the unit's staff (departments of the area named like the
+unit), the centers of the consultation's area, its chair and the case's owning
+leader are warned, once per due day (``follow_up_scan``)."""
+
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicgrid.accounts.models import Role, User
-from civicgrid.disputes.models import LEVEL_PREFIX, Case, CaseAction, CaseWarning
+from civicgrid.disputes.models import (
+    LEVEL_PREFIX,
+    Case,
+    CaseAction,
+    CaseWarning,
+    ConsultationItem,
+)
 from civicgrid.events.notify import notify
 
 LIMIT_LABELS = {
@@ -164,6 +175,71 @@ def _warn(case: Case, kind: str, now: datetime, memo: dict[str, list[User]]) -> 
             )
     except IntegrityError:
         return 0  # recorded by a scan running at the same time
+    return 1
+
+
+def follow_up_scan(now: datetime | None = None) -> int:
+    """Warn about consultation follow-ups whose due day has passed (the case not
+    verified yet); the number of follow-ups warned now."""
+    today = timezone.localdate(now or timezone.now())
+    with translation.override(settings.LANGUAGE_CODE):
+        due = (
+            ConsultationItem.objects.filter(follow_up_due__lt=today)
+            .exclude(follow_up_warned=F("follow_up_due"))
+            .exclude(case__state="verified")
+            .select_related("consultation__chair", "case__leader", "case__event")
+            .order_by("follow_up_due", "id")
+        )
+        memo: dict[str, list[User]] = {}
+        return sum(_warn_follow_up(item, memo) for item in due.iterator(500))
+
+
+def _unit_staff(unit: str, region_code: str) -> list[User]:
+    """Staff of the departments serving the area (at it or above) whose name ends
+    with the unit's (区住建局 for 住建局)."""
+    if not unit:
+        return []
+    serving = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
+    return list(
+        User.objects.filter(
+            Q(posts__department__name__endswith=unit) | Q(posts__department__name=unit),
+            posts__active=True,
+            posts__department__region_code__in=serving,
+            is_active=True,
+        ).distinct()
+    )
+
+
+def _warn_follow_up(item: ConsultationItem, memo: dict[str, list[User]]) -> int:
+    c, case = item.consultation, item.case
+    due: date = item.follow_up_due  # type: ignore[assignment]
+    people = _unit_staff(item.follow_up_unit, c.region_code)
+    for n in CENTER_LENGTHS:  # the nearest center of the consultation's area
+        if n <= len(c.region_code):
+            centers = _centers(c.region_code[:n], memo)
+            if centers:
+                people += centers
+                break
+    people += [c.chair, case.leader] if case.leader else [c.chair]
+    text = _(
+        "Consultation follow-up overdue: %(unit)s was to follow up dispute case "
+        "%(code)s by %(due)s (consultation of %(held_on)s)."
+    ) % {
+        "unit": item.follow_up_unit,
+        "code": case.code,
+        "due": due.isoformat(),
+        "held_on": c.held_on.isoformat(),
+    }
+    with transaction.atomic():
+        # Claim the warning: a scan running at the same time finds it claimed.
+        claimed = (
+            ConsultationItem.objects.filter(pk=item.pk, follow_up_due=due)
+            .exclude(follow_up_warned=due)
+            .update(follow_up_warned=due)
+        )
+        if not claimed:
+            return 0
+        notify(people, text, case.event)
     return 1
 
 

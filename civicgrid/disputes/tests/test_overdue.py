@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from civicgrid.core.scheduler import scheduler_tick
 from civicgrid.disputes.models import CaseWarning
-from civicgrid.disputes.overdue import overdue_scan
+from civicgrid.disputes.overdue import follow_up_scan, overdue_scan
 from civicgrid.disputes.tests.conftest import act
 from civicgrid.events.models import Notification
 
@@ -119,9 +119,108 @@ def test_the_scheduler_runs_the_scan(
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0")
     [result] = DBTaskResult.objects.all()
     assert result.status == TaskResultStatus.SUCCESSFUL
-    assert result.return_value == {"yellow": 0, "red": 1}
+    assert result.return_value == {"yellow": 0, "red": 1, "follow_up": 0}
     assert CaseWarning.objects.filter(case=case, kind="red").exists()
 
 
 def test_the_shipped_schedule_holds_the_job() -> None:
     assert any(e["task"] == JOB for e in settings.CIVICGRID_SCHEDULE)
+
+
+def test_consultation_follow_up_past_due_warned_once(
+    cast: Any, register: Any, make_staff: Any
+) -> None:
+    """A follow-up assigned at a consultation: nothing on its due day; the morning
+    after, the unit's staff (张店区住建局 for 住建局), the town center that chaired
+    and the owning leader are warned, once; a new due day is watched afresh."""
+    from civicgrid.accounts import services as accounts
+    from civicgrid.accounts.models import Department, Role
+    from civicgrid.disputes.consultations import (
+        consultation_item_add,
+        consultation_item_decide,
+        consultation_open,
+    )
+    from civicgrid.regions.models import Region
+
+    housing = accounts.department_create(
+        actor=None,
+        name="张店区住建局",
+        kind=Department.Kind.OTHER,
+        region=Region.objects.get(region_code="370303"),
+    )
+    clerk = make_staff("d_housing", Role.DEPARTMENT_STAFF, department=housing)
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        case = register()
+        case.leader = cast.leader
+        case.save(update_fields=["leader"])
+        c = consultation_open(
+            actor=cast.town,
+            region=Region.objects.get(region_code="370303001"),
+            held_on=at(2026, 3, 2, 9, 0).date(),
+            attendees=["政法委", "住建局"],
+        )
+        item = consultation_item_add(
+            actor=cast.town,
+            consultation=c,
+            case=case,
+            item={
+                "decision": "住建部门牵头勘查",
+                "follow_up_unit": "住建局",
+                "follow_up_due": "2026-03-10",
+            },
+        )
+        notes = Notification.objects.count()
+
+        clock.move_to(at(2026, 3, 10, 23, 0))  # the due day itself: not yet
+        assert follow_up_scan() == 0
+        clock.move_to(at(2026, 3, 11, 0, 30))  # the day after
+        assert follow_up_scan() == 1
+        assert follow_up_scan() == 0  # once per due day
+        for user in (clerk, cast.town, cast.leader):
+            [text] = [t for t in inbox(user) if "会诊" in t]
+            assert case.code in text and "住建局" in text and "2026-03-10" in text
+        assert not any("会诊" in t for t in inbox(cast.town_b))
+        assert not any("会诊" in t for t in inbox(cast.police))
+        warned = Notification.objects.count() - notes
+
+        # a new due day: watched again, warned once more after it
+        consultation_item_decide(
+            actor=cast.town,
+            item=item,
+            data={
+                "decision": "延期勘查",
+                "follow_up_unit": "住建局",
+                "follow_up_due": "2026-03-15",
+            },
+        )
+        clock.move_to(at(2026, 3, 14, 9, 0))
+        assert follow_up_scan() == 0
+        clock.move_to(at(2026, 3, 16, 9, 0))
+        assert follow_up_scan() == 1 and follow_up_scan() == 0
+        assert Notification.objects.count() - notes == 2 * warned
+
+
+def test_a_verified_case_follow_up_is_not_warned(cast: Any, register: Any) -> None:
+    from civicgrid.disputes.consultations import (
+        consultation_item_add,
+        consultation_open,
+    )
+    from civicgrid.regions.models import Region
+
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        case = register()
+        c = consultation_open(
+            actor=cast.town,
+            region=Region.objects.get(region_code="370303001"),
+            held_on=at(2026, 3, 2, 9, 0).date(),
+            attendees=["政法委"],
+        )
+        consultation_item_add(
+            actor=cast.town,
+            consultation=c,
+            case=case,
+            item={"follow_up_unit": "信访局", "follow_up_due": "2026-03-05"},
+        )
+        type(case).objects.filter(pk=case.pk).update(state="verified")
+        clock.move_to(at(2026, 3, 9, 9, 0))
+        assert follow_up_scan() == 0
