@@ -113,6 +113,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# One cache shared by every worker process (gunicorn runs several): request rates
+# (DRF throttles, the citizen pages' flood limits) must count across them. Django's
+# database cache needs no other service, on SQLite and PostgreSQL alike; its table
+# is made by a migration (exchange 0005) and by `manage.py createcachetable`.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "civicgrid_cache",
+        # A safety net: expired entries are removed every 10 minutes by the job
+        # exchange.tasks.purge_cache; past this many, Django culls a third.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -344,6 +358,8 @@ CIVICGRID_SCHEDULE = [
     # the monthly upward report, sent once the city's peace index month is published
     {"task": "civicgrid.exchange.tasks.send_upward_reports", "every_minutes": 60},
     {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
+    # expired entries of the shared cache (CACHES), so its table stays small
+    {"task": "civicgrid.exchange.tasks.purge_cache", "every_minutes": 10},
     {
         "task": "civicgrid.peace_index.tasks.compute_previous_month",
         "monthly_day": 1,

@@ -13,10 +13,20 @@ from civicgrid.conftest import PASSWORD
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    cache.clear()
+def fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Rate counters live in the database cache: cleared around every test that uses
+    the database (a test without it has no cache to touch)."""
+    names = set(request.fixturenames)
+    wanted = next((n for n in ("transactional_db", "db") if n in names), None)
+    marked = request.node.get_closest_marker("django_db") is not None
+    if wanted and not marked:
+        request.getfixturevalue(wanted)  # set up before this fixture needs it
+    uses_db = marked or wanted is not None
+    if uses_db:
+        cache.clear()
     yield
-    cache.clear()
+    if uses_db:
+        cache.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from civicgrid.events.tests.conftest import Cast
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters() -> Iterator[None]:
+def fresh_counters(db: None) -> Iterator[None]:
+    # The counters live in the database cache (settings.CACHES).
     cache.clear()
     yield
     cache.clear()
