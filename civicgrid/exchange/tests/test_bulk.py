@@ -19,7 +19,7 @@ from civicgrid.disputes.models import Mediator
 from civicgrid.events.catalogue import catalogue_load_default
 from civicgrid.events.models import Matter
 from civicgrid.peace_index import catalogue as peace_catalogue
-from civicgrid.peace_index.models import IndexKind, MonthlyCount
+from civicgrid.peace_index.models import IndexKind, Indicator, MonthlyCount
 from civicgrid.regions.models import Grid, Region
 
 pytestmark = pytest.mark.django_db
@@ -326,6 +326,27 @@ def test_counts_round_trip_and_bad_row(root: Client) -> None:
     assert [e.line for e in report_of(answer).errors] == [len(stored) + 2]
     assert sorted(after) == stored  # nothing written
     assert root.get(URL, {"export": "counts"}).status_code == 400  # no source
+
+
+def test_count_sources_listed_to_the_cities_delivered(
+    root: Client, client: Client, make_staff: Any
+) -> None:
+    peace_catalogue.catalogue_install_default(actor=None, kind=IndexKind.PEACE)
+    code = Indicator.objects.values_list("code", flat=True).first()
+    village = (
+        Region.objects.filter(region_code__startswith="370303001", level="village")
+        .values_list("region_code", flat=True)
+        .first()
+    )
+    template = root.get(URL, {"template": "counts"}).content
+    rows: list[list[Any]] = [[village, "2026-03", code, 4]]
+    answer = upload(root, "counts", with_rows(template, rows), source="12345热线")
+    assert answer.status_code == 200, report_of(answer).errors
+    assert root.get(URL).context["sources"] == ["12345热线"]
+    client.force_login(make_staff("src_zibo", Role.CENTER_STAFF, region="370303"))
+    assert client.get(URL).context["sources"] == ["12345热线"]
+    client.force_login(make_staff("src_jinan", Role.CENTER_STAFF, region="370102"))
+    assert client.get(URL).context["sources"] == []
 
 
 # --- rights and bad files ---------------------------------------------------------

@@ -1,0 +1,185 @@
+"""Shared-cache and bulk-page benchmark:
+``.venv/bin/python bench/cache_bench.py [--rows 1000000] [--database-url URL]``.
+
+A migrated throw-away database (SQLite in a temporary directory, or the empty
+PostgreSQL database of ``--database-url``), no demo data. Measured, each a median
+over repeats:
+
+(a) one Open311 rate check (DRF throttle: the cache's get and set) in the
+    database cache (settings.CACHES): with the cache table nearly empty, with
+    20,000 expired buckets left in it, and after the scheduled purge removed them;
+    and a local-memory cache (per process, not shared) for comparison;
+(b) the bulk page's list of incident-count sources (``exchange.bulk.count_sources``)
+    over ``--rows`` monthly counts of one city (3 sources), for a city, a town and a
+    province-wide user.
+
+Results: ``bench/results/cache-<YYYYMMDD-HHMMSS>.json`` and ``cache-latest.txt``
+with the machine description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peace_bench import machine_info  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def timed(fn: Callable[[], Any], repeats: int = 21) -> float:
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
+
+
+def throttles(out: dict[str, Any]) -> None:
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.test import RequestFactory
+
+    from civicgrid.exchange.open311_throttle import READ_SCOPE, Open311Throttle
+    from civicgrid.exchange.shared_cache import cache_purge_expired
+
+    request: Any = RequestFactory().get("/open311/v2/services.json")
+    cache.clear()
+
+    def check(backend: Any, n: list[int]) -> Callable[[], Any]:
+        def one() -> Any:
+            n[0] += 1
+            t = Open311Throttle(READ_SCOPE, f"addr:10.0.{n[0] % 250}.1", "100000/min")
+            t.cache = backend
+            return t.allow_request(request, None)  # type: ignore[arg-type]
+
+        return one
+
+    local = LocMemCache("bench", {})
+    out["throttle_check_ms"] = {
+        "database_cache_empty": timed(check(cache, [0]), 201) * 1000,
+        "local_memory": timed(check(local, [0]), 201) * 1000,
+    }
+    # Buckets of 20,000 other addresses, expired after their window: Django's cache
+    # keeps them (and counts them on every write) until MAX_ENTRIES...
+    cache.set_many({f"bench:other:{i}": [1.0] for i in range(20_000)}, 1)
+    time.sleep(2)
+    out["throttle_check_ms"]["database_cache_20000_expired_entries"] = (
+        timed(check(cache, [0]), 201) * 1000
+    )
+    # ...unless the scheduled job (exchange.tasks.purge_cache) removes them.
+    out["purged_entries"] = cache_purge_expired()
+    out["throttle_check_ms"]["database_cache_after_purge"] = (
+        timed(check(cache, [0]), 201) * 1000
+    )
+    cache.clear()
+    log(f"(a) one rate check, ms: {out['throttle_check_ms']}")
+
+
+def sources(out: dict[str, Any], rows: int) -> None:
+    from django.db import connection, transaction
+
+    from civicgrid.core.scope import ALL
+    from civicgrid.exchange.bulk import count_sources
+    from civicgrid.peace_index.models import CountImport, IndexKind, MonthlyCount
+
+    villages, items, per_source = 3000, 15, rows // 3
+    months = max(1, per_source // (villages * items))
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        for source in ("police", "12345", "events"):
+            batch = CountImport.objects.create(
+                kind=IndexKind.PEACE, source=source, city_code="3703"
+            )
+            objs = (
+                MonthlyCount(
+                    kind=IndexKind.PEACE,
+                    month=f"{2020 + m // 12}-{m % 12 + 1:02d}",
+                    region_code=f"370303{v // 300 + 1:03d}{v % 300 + 1:03d}",
+                    city_code="3703",
+                    indicator_code=f"I{i:02d}",
+                    source=source,
+                    count=1,
+                    batch=batch,
+                )
+                for m in range(months)
+                for v in range(villages)
+                for i in range(items)
+            )
+            MonthlyCount.objects.bulk_create(objs, batch_size=10_000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE peace_index_monthlycount")
+    stored = MonthlyCount.objects.count()
+    log(f"(b) {stored} monthly counts written in {time.perf_counter() - t0:.0f} s")
+    out["monthly_counts"] = stored
+    out["count_sources_ms"] = {
+        name: timed(partial(count_sources, scope), 5) * 1000
+        for name, scope in {
+            "city_3703": ["3703"],
+            "town_370303001": ["370303001"],
+            "province": [ALL],
+        }.items()
+    }
+    log(f"(b) count_sources, ms: {out['count_sources_ms']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--only", choices=["throttles", "sources"], default="")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"machine": machine_info()}
+    with tempfile.TemporaryDirectory(prefix="cache-bench-") as var:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
+        os.environ["CIVICGRID_VAR_DIR"] = var
+        if args.database_url:
+            os.environ["DATABASE_URL"] = args.database_url
+        else:
+            os.environ.pop("DATABASE_URL", None)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        report["database"] = connection.vendor
+        log(f"database: {connection.vendor}")
+        results: dict[str, Any] = {}
+        if args.only != "sources":
+            throttles(results)
+        if args.only != "throttles":
+            sources(results, args.rows)
+        report["results"] = results
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    name = f"cache-{report['database']}-{stamp}.json"
+    (RESULTS_DIR / name).write_text(text)
+    (RESULTS_DIR / "cache-latest.txt").write_text(text)
+    log(f"written: bench/results/{name}")
+
+
+if __name__ == "__main__":
+    main()
