@@ -129,6 +129,24 @@ def mediators_visible(user: Any) -> QuerySet[Mediator]:
     return Mediator.objects.filter(q).select_related("organisation")
 
 
+def serves(m: Mediator, case: Case) -> bool:
+    """Whether one of the regions the pool member serves holds the case's area."""
+    return any(p and case.region_code.startswith(p) for p in m.regions)
+
+
+def recusable(case: Case) -> list[Mediator]:
+    """Pool members who might be recused from the case: those serving its area (and
+    its assigned mediator), not recused already."""
+    pool = Mediator.objects.filter(city_code=case.city_code).exclude(
+        pk__in=case.recusals.values("mediator_id")
+    )
+    return [
+        m
+        for m in pool.order_by("name", "id")
+        if m.pk == case.mediator_id or serves(m, case)
+    ]
+
+
 def _ancestors(prefixes: list[str]) -> list[str]:
     return [p[:n] for p in prefixes for n in (4, 6, 9) if len(p) > n]
 

@@ -14,7 +14,7 @@ from civicgrid.core import crypto
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
 from civicgrid.core.personal import id_number_is_valid
-from civicgrid.disputes import risk
+from civicgrid.disputes import risk, selectors
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import (
     LEVEL_PREFIX,
@@ -315,6 +315,10 @@ def recusal_record(
         raise DisputeError(_("A recusal needs its reason."), field="reason")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
+        if mediator.pk != case.mediator_id and not selectors.serves(mediator, case):
+            raise DisputeError(
+                _("This mediator does not serve the case's area."), field="mediator"
+            )
         if Recusal.objects.filter(case=case, mediator=mediator).exists():
             raise DisputeError(_("This mediator is already recused."), field="mediator")
         rec = Recusal.objects.create(

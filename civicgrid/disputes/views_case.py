@@ -53,11 +53,7 @@ def side_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "files": list(case.attachments.order_by("created_at")) if files else [],
         "recusals": list(case.recusals.select_related("mediator").order_by("at")),
         "may_recuse": center and case.state not in ("closed", "verified"),
-        "recusable": Mediator.objects.filter(city_code=case.city_code)
-        .exclude(pk__in=case.recusals.values("mediator_id"))
-        .order_by("name")
-        if center
-        else [],
+        "recusable": selectors.recusable(case) if center else [],
     }
 
 

@@ -29,6 +29,47 @@ def api(user: Any) -> APIClient:
     return c
 
 
+def test_recusal_lists_only_those_serving_the_area(cast: Any, register: Any) -> None:
+    """The form offers the pool members whose regions hold the case's area (the
+    town's mediator, the county's expert), not 公园街道's nor 淄川区's; recusing one
+    who does not serve the area is refused on the page and in the API."""
+    from civicgrid.disputes.services import mediator_create
+
+    other_county = mediator_create(
+        actor=None,
+        name="钱调解",
+        kind="mediator",
+        regions=["370302"],
+        specialties=["neighbours"],
+    )
+    case = register()
+    town = signed_in(cast.town)
+    page = town.get(f"/disputes/{case.code}/").content.decode()
+    form = page[page.index('id="rec-mediator"') :].split("</select>")[0]
+    assert "王调解" in form and "赵医生" in form
+    assert "孙调解" not in form and "钱调解" not in form
+    for m in (cast.far, other_county):
+        r = town.post(
+            f"/disputes/{case.code}/recusal/", {"mediator": m.pk, "reason": "亲属"}
+        )
+        assert r.status_code == 400 and "不服务于本案所在地区" in r.content.decode()
+    r = api(cast.town).post(
+        f"/api/v1/disputes/cases/{case.code}/recusals/",
+        {"mediator": cast.far.pk, "reason": "亲属"},
+        format="json",
+    )
+    assert r.status_code == 400 and r.json()["field"] == "mediator"
+    assert not Recusal.objects.exists()
+    r = town.post(
+        f"/disputes/{case.code}/recusal/",
+        {"mediator": cast.expert.pk, "reason": "亲属"},
+    )
+    assert r.status_code == 302 and Recusal.objects.get().mediator == cast.expert
+    form = town.get(f"/disputes/{case.code}/").content.decode()
+    form = form[form.index('id="rec-mediator"') :].split("</select>")[0]
+    assert "赵医生" not in form and "王调解" in form  # recused once
+
+
 def test_recusal_on_the_page(cast: Any, register: Any) -> None:
     case = mediate(register(), cast)
     town = signed_in(cast.town)
