@@ -53,12 +53,12 @@ def test_recusal_lists_only_those_serving_the_area(cast: Any, register: Any) -> 
             f"/disputes/{case.code}/recusal/", {"mediator": m.pk, "reason": "亲属"}
         )
         assert r.status_code == 400 and "不服务于本案所在地区" in r.content.decode()
-    r = api(cast.town).post(
+    refused = api(cast.town).post(
         f"/api/v1/disputes/cases/{case.code}/recusals/",
         {"mediator": cast.far.pk, "reason": "亲属"},
         format="json",
     )
-    assert r.status_code == 400 and r.json()["field"] == "mediator"
+    assert refused.status_code == 400 and refused.json()["field"] == "mediator"
     assert not Recusal.objects.exists()
     r = town.post(
         f"/disputes/{case.code}/recusal/",
