@@ -321,6 +321,7 @@ def months_backfill(
         ).values_list("month", flat=True)
     )
     runs = []
+    warned: Warned = {}  # the months published here, for the 3-month rule
     for month in sorted(months):
         if month in frozen:
             continue
@@ -329,7 +330,11 @@ def months_backfill(
                 actor=actor, kind=kind, city_code=city_code, month=month, inputs=inputs
             )
             if publish:
-                run = run_publish(actor=actor, run=run_review(actor=actor, run=run))
+                run = run_publish(
+                    actor=actor,
+                    run=run_review(actor=actor, run=run),
+                    warned_before=warned,
+                )
         runs.append(run)
     return runs
 
@@ -356,9 +361,16 @@ def run_review(*, actor: Any, run: MonthRun) -> MonthRun:
     return run
 
 
-def run_publish(*, actor: Any, run: MonthRun) -> MonthRun:
+Warned = dict[str, dict[str, tuple[bool, int]]]  # month: area: (warned, cases)
+
+
+def run_publish(
+    *, actor: Any, run: MonthRun, warned_before: Warned | None = None
+) -> MonthRun:
     """Publish a reviewed month: it becomes public and frozen; warned areas are
-    notified and the 3-month rule lists areas for rectification."""
+    notified and the 3-month rule lists areas for rectification.
+    ``warned_before``: the warned areas of the city's months published just
+    before (a back-fill keeps them; else they are read), completed with this one."""
     with transaction.atomic():
         run = MonthRun.objects.select_for_update().get(pk=run.pk)
         if run.status != RunStatus.REVIEWED:
@@ -367,7 +379,9 @@ def run_publish(*, actor: Any, run: MonthRun) -> MonthRun:
         run.published_at = timezone.now()
         run.published_by = _label(actor)
         run.save(update_fields=["status", "published_at", "published_by"])
-        listed, escalated = _warn_and_list(run)
+        listed, escalated = _warn_and_list(
+            run, {} if warned_before is None else warned_before
+        )
         audit_record(
             actor=actor,
             action="peace_index.month_publish",
@@ -382,11 +396,14 @@ def run_publish(*, actor: Any, run: MonthRun) -> MonthRun:
     return run
 
 
-def _previous(run: MonthRun, months: int) -> dict[str, tuple[bool, int]]:
+def _previous(run: MonthRun, months: int, kept: Warned) -> dict[str, tuple[bool, int]]:
+    month = month_add(run.month, -months)
+    if month in kept:
+        return kept[month]
     prev = MonthRun.objects.filter(
         kind=run.kind,
         city_code=run.city_code,
-        month=month_add(run.month, -months),
+        month=month,
         status=RunStatus.PUBLISHED,
     ).first()
     if prev is None:
@@ -416,7 +433,7 @@ def _open_rectifications(
     }
 
 
-def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
+def _warn_and_list(run: MonthRun, kept: Warned) -> tuple[list[str], list[str]]:
     """Notices for the warned areas; the 3-month rule lists areas for
     rectification, and an area warned again while listed is escalated. Returns
     the areas listed and escalated (the publication's audit row names them)."""
@@ -434,8 +451,10 @@ def _warn_and_list(run: MonthRun) -> tuple[list[str], list[str]]:
         )
     )
     if not warned:
+        kept[run.month] = {}
         return [], []
-    last, before_last = _previous(run, 1), _previous(run, 2)
+    last, before_last = _previous(run, 1, kept), _previous(run, 2, kept)
+    kept[run.month] = {w[1]: (True, w[6]) for w in warned}
     open_rects = _open_rectifications(run, {w[1] for w in warned})
     notices: list[Notice | NoticeDraft] = []
     new: list[Rectification] = []

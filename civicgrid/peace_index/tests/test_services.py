@@ -225,3 +225,37 @@ def test_dashboard_and_report_for_staff(put_counts, make_staff, tree) -> None:  
     ).exists()
     other = api.get(f"/api/v1/peace-index/reports/990102001/{MONTH}/")
     assert other.status_code == 404
+
+
+def test_a_published_backfill_lists_and_escalates_as_month_by_month(put_counts) -> None:  # type: ignore[no-untyped-def]
+    """A back-fill keeps each published month's warned areas for the next two
+    (instead of reading them back): the listings, escalations and notices are
+    those of publishing the months one by one."""
+    from civicgrid.peace_index.models import MonthRun
+    from civicgrid.peace_index.services import months_backfill
+    from civicgrid.peace_index.tests.conftest import warn_everyone
+
+    warn_everyone()
+    steady = {"990101001002": 10, "990102001001": 10, "990102001002": 10}
+    months = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    for month, small in zip(months, [100, 100, 71, 70, 90], strict=True):
+        put_counts(month, {"990101001001": small, "990101001003": 100, **steady})
+
+    def state() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        rects = Rectification.objects.order_by("region_code").values_list(
+            "region_code", "listed_month", "months_listed", "escalation_level"
+        )
+        notices = Notice.objects.order_by("month", "kind", "region_code").values_list(
+            "month", "kind", "region_code", "title", "body"
+        )
+        return list(rects), list(notices)
+
+    months_backfill(actor=None, kind=PEACE, city_code=CITY, months=months, publish=True)
+    together = state()
+    assert ("990101001001", "2026-03", 3, 2) in together[0]  # listed, escalated twice
+    Rectification.objects.all().delete()
+    Notice.objects.all().delete()
+    MonthRun.objects.all().delete()
+    for month in months:
+        publish(month)
+    assert state() == together
