@@ -9,9 +9,10 @@ over repeats:
     database cache (settings.CACHES): with the cache table nearly empty, with
     20,000 expired buckets left in it, and after the scheduled purge removed them;
     and a local-memory cache (per process, not shared) for comparison;
-(b) the bulk page's list of incident-count sources (``exchange.bulk.count_sources``)
-    over ``--rows`` monthly counts of one city (3 sources), for a city, a town and a
-    province-wide user.
+(b) the bulk page's list of incident-count sources (``exchange.bulk.count_sources``,
+    from the log of deliveries) with ``--rows`` monthly counts of one city (3
+    sources), for a city, a town and a province-wide user; and the DISTINCT over the
+    counts themselves that the page ran before.
 
 Results: ``bench/results/cache-<YYYYMMDD-HHMMSS>.json`` and ``cache-latest.txt``
 with the machine description.
@@ -98,7 +99,7 @@ def throttles(out: dict[str, Any]) -> None:
 def sources(out: dict[str, Any], rows: int) -> None:
     from django.db import connection, transaction
 
-    from civicgrid.core.scope import ALL
+    from civicgrid.core.scope import ALL, prefixes_q
     from civicgrid.exchange.bulk import count_sources
     from civicgrid.peace_index.models import CountImport, IndexKind, MonthlyCount
 
@@ -141,6 +142,22 @@ def sources(out: dict[str, Any], rows: int) -> None:
         }.items()
     }
     log(f"(b) count_sources, ms: {out['count_sources_ms']}")
+
+    def distinct_over_counts(scope: list[str]) -> list[str]:
+        """What the page did before: a DISTINCT over the counts themselves."""
+        return sorted(
+            set(
+                MonthlyCount.objects.filter(prefixes_q(scope), kind=IndexKind.PEACE)
+                .values_list("source", flat=True)
+                .distinct()
+            )
+        )
+
+    out["distinct_over_counts_ms"] = {
+        name: timed(partial(distinct_over_counts, scope), 5) * 1000
+        for name, scope in {"city_3703": ["3703"], "province": [ALL]}.items()
+    }
+    log(f"(b) before, DISTINCT over the counts, ms: {out['distinct_over_counts_ms']}")
 
 
 def main() -> None:
