@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from civicgrid.events import views_staff
+from civicgrid.web.views import SignOutView
 
 app_name = "workbench"
 
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "logout/",
-        auth_views.LogoutView.as_view(next_page=reverse_lazy("workbench:login")),
+        SignOutView.as_view(next_page=reverse_lazy("workbench:login")),
         name="logout",
     ),
     path("events/<str:code>/", views_staff.detail, name="detail"),

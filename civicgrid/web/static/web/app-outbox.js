@@ -31,7 +31,15 @@
       });
     });
   }
-  function all() { return tx("readonly", function (s) { return s.getAll(); }).then(function (items) { return items.map(upgrade); }); }
+  // A shared phone: only the signed-in worker's items are shown and sent (items
+  // kept from before owners were recorded count as the current worker's).
+  var OWNER = outboxEl.dataset.owner || "";
+  function mine(item) { return !item.owner || item.owner === OWNER; }
+  function all() {
+    return tx("readonly", function (s) { return s.getAll(); }).then(function (items) {
+      return items.filter(mine).map(upgrade);
+    });
+  }
   function put(item) { return tx("readwrite", function (s) { s.put(item); }); }
   function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
 
@@ -149,9 +157,39 @@
   // item: {kind, label, url, fields|json, photos?}; returns a promise once it is kept.
   function queue(item) {
     item.key = uuid();
+    item.owner = OWNER;
     item.created = Date.now();
     item.photos = item.photos || [];
     return put(item).then(render).then(function () { sync(); return item; });
+  }
+
+  // --- signing out ------------------------------------------------------------
+  // The pages the service worker kept (household pages, masked but personal) go;
+  // the static shell and the unsent items stay (the items wait for their worker).
+  function forgetPages() {
+    if (!window.caches) { return Promise.resolve(); }
+    var scope = new URL(script.dataset.scope, location.href).pathname;
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("civicgrid-app-") === 0; }).map(function (n) {
+        return caches.open(n).then(function (c) {
+          return c.keys().then(function (reqs) {
+            return Promise.all(reqs.filter(function (r) { return new URL(r.url).pathname.indexOf(scope) === 0; })
+              .map(function (r) { return c.delete(r); }));
+          });
+        });
+      }));
+    }).catch(function () { return null; });
+  }
+  var signout = document.getElementById("app-signout");
+  if (signout) {
+    signout.addEventListener("submit", function (e) {
+      e.preventDefault();
+      sync().then(all).then(function (items) {
+        var waiting = items.length;
+        if (waiting && !window.confirm(signout.dataset.waiting.replace("{n}", waiting))) { return; }
+        return forgetPages().then(function () { signout.submit(); });
+      });
+    });
   }
 
   window.civicgridOutbox = { queue: queue, sync: sync, render: render };

@@ -28,6 +28,16 @@ function keep(req, res) {
   }
   return Promise.resolve(res);
 }
+// The pages of the app (personal, if masked); the static shell stays.
+function forgetPages() {
+  return caches.open(CACHE).then(function (c) {
+    return c.keys().then(function (reqs) {
+      return Promise.all(reqs.filter(function (r) {
+        return new URL(r.url).pathname.indexOf(SHELL[0]) === 0;
+      }).map(function (r) { return c.delete(r); }));
+    });
+  });
+}
 self.addEventListener("fetch", function (e) {
   var req = e.request;
   if (req.method !== "GET") { return; }  // posts go straight to the network
@@ -36,7 +46,13 @@ self.addEventListener("fetch", function (e) {
   if (req.mode === "navigate" && url.pathname.indexOf(SHELL[0]) === 0) {
     // A page of the app: fresh when online (tasks change), the kept copy when
     // offline (the same address, or the same page without its query, or the home).
-    e.respondWith(fetch(req).then(function (res) { return keep(req, res); }).catch(function () {
+    e.respondWith(fetch(req).then(function (res) {
+      // Sent to the sign-in page (signed out, session over): the kept pages go too.
+      if (res.redirected && new URL(res.url).pathname.indexOf("/login/") >= 0) {
+        return forgetPages().then(function () { return res; });
+      }
+      return keep(req, res);
+    }).catch(function () {
       return caches.match(req).then(function (hit) {
         return hit || caches.match(req, { ignoreSearch: true });
       }).then(function (hit) { return hit || caches.match(SHELL[0]); });
