@@ -14,7 +14,9 @@ services (each a median over the runs):
 (d) the statistics over every case (``case_stats``), by county and month;
 (e) the Excel subsidy ledger of every verified case;
 (f) the overdue scan (``overdue_scan``) over every open case: when none is due
-    (one query), and when all are past their limit (each warned and notified once).
+    (one query), and when all are past their limit (each warned and notified once);
+(g) the consultation follow-up scan (``follow_up_scan``), every open case on its
+    town's agenda: before the due day (one query), and after it (each warned once).
 
 Results: ``bench/results/disputes-<YYYYMMDD-HHMMSS>.json`` and ``disputes-latest.txt``.
 """
@@ -248,6 +250,48 @@ def main() -> None:
                 "warned": counts,
             }
         out["f_overdue_all_red"]["recorded"] = CaseWarning.objects.count()
+        # (g) consultation follow-ups: every open case on its town's agenda, the
+        # follow-up due tomorrow; scanned before (none due) and after the day
+        from civicgrid.disputes.consultations import consultation_open
+        from civicgrid.disputes.models import ConsultationItem
+        from civicgrid.disputes.overdue import follow_up_scan
+
+        on_day = timezone.localdate()
+        sessions: dict[str, Any] = {}
+        items = []
+        for case in Case.objects.exclude(state="verified").order_by("id"):
+            town = case.region_code[:9]
+            if town not in sessions:
+                sessions[town] = consultation_open(
+                    actor=root,
+                    region=Region.objects.get(region_code=town),
+                    held_on=on_day,
+                    attendees=["政法委", "住建局"],
+                )
+            items.append(
+                ConsultationItem(
+                    consultation=sessions[town],
+                    case=case,
+                    decision="牵头化解",
+                    follow_up_unit="住建局",
+                    follow_up_due=on_day + timedelta(days=1),
+                )
+            )
+        ConsultationItem.objects.bulk_create(items)
+        for label, now in (
+            ("g_follow_up_quiet", timezone.now()),
+            ("g_follow_up_all_due", timezone.now() + timedelta(days=3)),
+        ):
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as q:
+                warned = follow_up_scan(now)
+            out[label] = {
+                "follow_ups": len(items),
+                "consultations": len(sessions),
+                "ms": round(1000 * (time.perf_counter() - t), 1),
+                "queries": len(q),
+                "warned": warned,
+            }
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"disputes-{stamp}.json").write_text(

@@ -194,13 +194,16 @@ def follow_up_scan(now: datetime | None = None) -> int:
         return sum(_warn_follow_up(item, memo) for item in due.iterator(500))
 
 
-def _unit_staff(unit: str, region_code: str) -> list[User]:
+def _unit_staff(unit: str, region_code: str, memo: dict[str, list[User]]) -> list[User]:
     """Staff of the departments serving the area (at it or above) whose name ends
-    with the unit's (区住建局 for 住建局)."""
+    with the unit's (区住建局 for 住建局); looked up once per scan."""
+    key = f"unit:{unit}:{region_code}"
     if not unit:
         return []
+    if key in memo:
+        return list(memo[key])
     serving = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
-    return list(
+    memo[key] = list(
         User.objects.filter(
             Q(posts__department__name__endswith=unit) | Q(posts__department__name=unit),
             posts__active=True,
@@ -208,12 +211,13 @@ def _unit_staff(unit: str, region_code: str) -> list[User]:
             is_active=True,
         ).distinct()
     )
+    return list(memo[key])
 
 
 def _warn_follow_up(item: ConsultationItem, memo: dict[str, list[User]]) -> int:
     c, case = item.consultation, item.case
     due: date = item.follow_up_due  # type: ignore[assignment]
-    people = _unit_staff(item.follow_up_unit, c.region_code)
+    people = _unit_staff(item.follow_up_unit, c.region_code, memo)
     for n in CENTER_LENGTHS:  # the nearest center of the consultation's area
         if n <= len(c.region_code):
             centers = _centers(c.region_code[:n], memo)
