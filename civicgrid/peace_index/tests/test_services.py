@@ -245,9 +245,8 @@ def test_a_published_backfill_lists_and_escalates_as_month_by_month(put_counts) 
         rects = Rectification.objects.order_by("region_code").values_list(
             "region_code", "listed_month", "months_listed", "escalation_level"
         )
-        notices = Notice.objects.order_by("month", "kind", "region_code").values_list(
-            "month", "kind", "region_code", "title", "body"
-        )
+        fields = ("month", "kind", "region_code", "title", "body")  # all: no ties
+        notices = Notice.objects.order_by(*fields).values_list(*fields)
         return list(rects), list(notices)
 
     months_backfill(actor=None, kind=PEACE, city_code=CITY, months=months, publish=True)
