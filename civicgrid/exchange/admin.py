@@ -4,6 +4,7 @@ the map here), connected systems and the webhook delivery log."""
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,9 @@ from civicgrid.exchange.models import (
     WebhookDelivery,
 )
 from civicgrid.exchange.open311_format import Open311Error
+
+# An address typed without a scheme is taken as https (Django 6.0's default, now).
+HTTPS_URLS: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Open311Client)
@@ -69,6 +73,7 @@ class ServiceAttributeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Open311Request)
 class Open311RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = HTTPS_URLS
     """Held requests (an address without coordinates) are placed by entering the
     latitude and longitude (WGS-84): saving opens the event."""
 
@@ -121,6 +126,7 @@ class Open311RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ConnectedSystem)
 class ConnectedSystemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = HTTPS_URLS
     list_display = ["code", "name", "kind", "key_id", "active"]
     list_filter = ["kind", "active"]
     fields = [
@@ -207,6 +213,7 @@ class InboundRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Upstream)
 class UpstreamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = HTTPS_URLS
     """The higher level this city reports to; the secret it issued is entered once
     and never shown again."""
 
