@@ -103,6 +103,7 @@ urlpatterns = [
     path("accounts/", include("civicgrid.accounts.urls")),
     path("peace-index/", include("civicgrid.peace_index.urls")),
     path("disputes/", include("civicgrid.disputes.urls")),
+    path("workbench/households/", include("civicgrid.registry.urls_staff")),
     path("workbench/", include("civicgrid.events.urls_staff")),
     path("report/", include("civicgrid.events.urls_public")),
     path("open311/", include("civicgrid.exchange.open311_urls")),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from civicgrid.core import scope
 from civicgrid.core.personal import blind_match
@@ -171,8 +172,9 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
                 data_source=f"import:{file_name}"[:100],
             )
             report.created += 1
+    persons = sum(len(h["persons"]) for h in households.values())
     report.notes.append(
-        f"{sum(len(h['persons']) for h in households.values())} persons"
+        ngettext("%(n)d person", "%(n)d persons", persons) % {"n": persons}
     )
     return report
 

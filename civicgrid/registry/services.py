@@ -21,6 +21,7 @@ from shapely.geometry import Point
 from civicgrid.core import crypto, scope
 from civicgrid.core.audit import audit_record
 from civicgrid.core.personal import blind_match, id_number_is_valid
+from civicgrid.core.reveal import can_unmask
 from civicgrid.events.models import Source
 from civicgrid.events.services import event_report
 from civicgrid.events.uploads import Photo
@@ -33,6 +34,7 @@ from civicgrid.registry.errors import (
     StaleHousehold,
 )
 from civicgrid.registry.models import (
+    RESTRICTED_GROUPS,
     Collection,
     Household,
     HouseKind,
@@ -164,8 +166,17 @@ def _id_taken(city_code: str, number: str, person_id: int | None) -> bool:
     return others.exists()
 
 
+def _kept_groups(actor: Any, person: Person, groups: str) -> str:
+    """An update of a member's groups by someone who may not see the restricted
+    groups (they are not shown to them) keeps the restricted groups the member has."""
+    if person.pk is None or can_unmask(actor):
+        return groups
+    hidden = [g for g in person.group_list if g in RESTRICTED_GROUPS]
+    return Person.groups_text([g for g in groups.split(",") if g] + hidden)
+
+
 def _apply_persons(
-    household: Household, persons: Sequence[Mapping[str, Any]]
+    household: Household, persons: Sequence[Mapping[str, Any]], actor: Any = None
 ) -> dict[str, Any]:
     added, updated = 0, {}
     for n, entry in enumerate(persons):
@@ -196,6 +207,8 @@ def _apply_persons(
                 f"persons[{n}]: this ID number is already registered in the city",
                 field="persons",
             )
+        if "groups" in values:
+            values["groups"] = _kept_groups(actor, person, values["groups"])
         changed = sorted(k for k, v in values.items() if getattr(person, k) != v)
         for key, value in values.items():
             setattr(person, key, value)
@@ -276,7 +289,7 @@ def household_collect(
                 household.version += 1
                 household.save()
                 changes = {"household": changed}
-            changes.update(_apply_persons(household, persons))
+            changes.update(_apply_persons(household, persons, actor))
             collection = Collection.objects.create(
                 household=household,
                 region_code=household.region_code,

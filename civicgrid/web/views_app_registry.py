@@ -4,7 +4,6 @@ record a visit or collect information. The forms do not post themselves: the app
 outbox (static/web/app-outbox.js) keeps what was entered while offline and sends
 it to /api/v1/registry/ with an Idempotency-Key when the network returns."""
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -12,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -22,18 +20,14 @@ from civicgrid.core.reveal import can_unmask
 from civicgrid.events.views_staff import staff_required
 from civicgrid.registry import selectors
 from civicgrid.registry.models import (
-    RESTRICTED_GROUPS,
     HouseKind,
     Relation,
     Residence,
-    SpecialGroup,
     VisitKind,
 )
 
 PAGE_SIZE = 50
 RECENT_VISITS = 20
-# A household not visited for this many days is flagged on the list.
-VISIT_DUE_DAYS = 90
 
 
 def _registry_user(request: HttpRequest) -> Any:
@@ -42,22 +36,6 @@ def _registry_user(request: HttpRequest) -> Any:
             _("Only grid staff and governance centers use the registry.")
         )
     return request.user
-
-
-def _group_choices(user: Any) -> list[tuple[str, str]]:
-    shown = selectors.groups_shown(user, list(SpecialGroup.values))
-    return [(g, str(SpecialGroup(g).label)) for g in shown]
-
-
-def _labels(groups: list[str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": g,
-            "label": SpecialGroup(g).label,
-            "restricted": g in RESTRICTED_GROUPS,
-        }
-        for g in groups
-    ]
 
 
 @never_cache
@@ -71,7 +49,7 @@ def households(request: HttpRequest) -> HttpResponse:
     except ValueError:
         raise Http404(_("No such special group.")) from None
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    due = timezone.now() - timedelta(days=VISIT_DUE_DAYS)
+    due = selectors.visit_due_before()
     grids = [
         post.grid
         for post in StaffPost.objects.filter(user=user, active=True, grid__isnull=False)
@@ -92,7 +70,7 @@ def households(request: HttpRequest) -> HttpResponse:
                 for h in page.object_list
             ],
             "params": params,
-            "groups": _group_choices(user),
+            "groups": selectors.group_choices(user),
             "grids": grids,
             "kinds": HouseKind.choices,
             "relations": Relation.choices,
@@ -113,9 +91,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if home is None:
         raise Http404(_("No such household in your regions."))
-    members = selectors.household_members(user, home)
-    for m in members:
-        m["group_labels"] = _labels(m["groups"])
+    members = selectors.member_rows(user, home)
     visits = list(
         home.visits.select_related("worker", "event").order_by("-visited_at", "-id")[
             :RECENT_VISITS
@@ -128,7 +104,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
             "home": home,
             "members": members,
             "visits": visits,
-            "groups": _group_choices(user),
+            "groups": selectors.group_choices(user),
             "kinds": HouseKind.choices,
             "visit_kinds": VisitKind.choices,
             "relations": Relation.choices,

@@ -4,6 +4,7 @@ reported with its line, and nothing written when there is one."""
 import io
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
@@ -69,9 +70,10 @@ def test_households_are_imported_grouped_by_address(cast: Cast) -> None:
             [None, None, None, None, None, None, None, None, None],
         ]
     )
-    report = households_import(
-        actor=cast.grid_worker, content=content, file_name="户籍.xlsx"
-    )
+    with translation.override("en"):
+        report = households_import(
+            actor=cast.grid_worker, content=content, file_name="户籍.xlsx"
+        )
     assert report.created == 2 and report.notes == ["3 persons"]
     first = Household.objects.get(address="光明小区1-101")
     assert first.kind == "rented" and first.data_source == "import:户籍.xlsx"

@@ -272,3 +272,32 @@ def test_selectors_keep_to_the_scope_and_hide_restricted_groups(
     # Without the unmask permission the restricted group is not shown.
     shown = selectors.groups_shown(cast.urban, ["drug_user", "disabled"])
     assert shown == ["disabled"]
+
+
+def test_a_member_edit_keeps_the_groups_the_editor_may_not_see(
+    cast: Cast, household: Callable[..., Household], make_staff: Callable[..., User]
+) -> None:
+    """A specialist grid worker (who may not unmask) is not shown the restricted
+    groups: setting a member's groups keeps those the member has."""
+    home = household(persons=FAMILY)
+    child = home.persons.order_by("id")[1]
+    specialist = make_staff("s_spec", Role.GRID_SPECIALIST, grid=cast.grid)
+    household_collect(
+        actor=specialist,
+        household=home,
+        version=home.version,
+        persons=[{"id": child.pk, "name": "王晓明", "groups": ["disabled"]}],
+    )
+    child.refresh_from_db()
+    assert child.name == "王晓明"
+    assert child.group_list == ["disabled", "drug_user"]
+    # Someone who sees them may take one away.
+    home.refresh_from_db()
+    household_collect(
+        actor=cast.grid_worker,
+        household=home,
+        version=home.version,
+        persons=[{"id": child.pk, "groups": ["disabled"]}],
+    )
+    child.refresh_from_db()
+    assert child.group_list == ["disabled"]
