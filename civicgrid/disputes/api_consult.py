@@ -21,7 +21,7 @@ from civicgrid.core.scope import covers
 from civicgrid.disputes import consultations, selectors
 from civicgrid.disputes.api import CENTER_ROLES, error_response
 from civicgrid.disputes.api_registry import ConsultationItemIn, ConsultationOut
-from civicgrid.disputes.errors import DisputeError
+from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import Consultation, ConsultationItem
 
 ERRORS: dict[int | str, Any] = {
@@ -85,10 +85,27 @@ class ConsultationItemAdd(APIView):
 
 class DecisionIn(serializers.Serializer):
     decision = serializers.CharField(max_length=4000)
+    follow_up_department = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A department of the area (id)."
+    )
     follow_up_unit = serializers.CharField(
-        max_length=100, required=False, allow_blank=True
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A unit outside the system (its name).",
     )
     follow_up_due = serializers.DateField(required=False, allow_null=True)
+
+
+def agenda_item(c: Consultation, code: str) -> ConsultationItem:
+    item = (
+        ConsultationItem.objects.filter(consultation=c, case__code=code)
+        .select_related("case", "consultation")
+        .first()
+    )
+    if item is None:
+        raise Http404(_("The case is not on this consultation's agenda."))
+    return item
 
 
 class ConsultationDecision(APIView):
@@ -101,13 +118,7 @@ class ConsultationDecision(APIView):
     @extend_schema(request=DecisionIn, responses={200: ConsultationOut, **ERRORS})
     def post(self, request: Request, pk: int, code: str) -> Response:
         c = chaired_consultation(request, pk)
-        item = (
-            ConsultationItem.objects.filter(consultation=c, case__code=code)
-            .select_related("case", "consultation")
-            .first()
-        )
-        if item is None:
-            raise Http404(_("The case is not on this consultation's agenda."))
+        item = agenda_item(c, code)
         body = DecisionIn(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -115,6 +126,54 @@ class ConsultationDecision(APIView):
                 actor=request.user, item=item, data=body.validated_data
             )
         except DisputeError as exc:
+            return error_response(exc)
+        return Response(ConsultationOut(c).data)
+
+
+class FollowUpDoneIn(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+    version = serializers.IntegerField(min_value=1)
+
+
+class ConsultationFollowUpDone(APIView):
+    """Record that the unit acted on the follow-up assigned at the consultation,
+    with a note: the staff of the follow-up's department, or the centers and
+    leaders of the area. ``version`` is the item's (409 with the current session
+    when the decision changed meanwhile); the same note again is a retry (200)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        request=FollowUpDoneIn,
+        responses={200: ConsultationOut, 409: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def post(self, request: Request, pk: int, code: str) -> Response:
+        c = visible_consultation(request, pk)
+        item = agenda_item(c, code)
+        if not consultations.may_record_done(request.user, item):
+            raise PermissionDenied(
+                _("Only the unit responsible or the centers of the area may.")
+            )
+        body = FollowUpDoneIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            consultations.follow_up_done(
+                actor=request.user,
+                item=item,
+                note=body.validated_data["note"],
+                version=body.validated_data["version"],
+            )
+        except consultations.StaleItem:
+            return Response(
+                {
+                    "detail": _(
+                        "Someone changed this decision first; here is the session."
+                    ),
+                    "consultation": ConsultationOut(c).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except (DisputeError, NotPermitted) as exc:
             return error_response(exc)
         return Response(ConsultationOut(c).data)
 

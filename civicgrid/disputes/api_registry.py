@@ -121,8 +121,14 @@ class MediatorList(generics.ListAPIView):
 class ConsultationItemIn(serializers.Serializer):
     case = serializers.CharField(max_length=24)
     decision = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    follow_up_department = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A department of the area (id)."
+    )
     follow_up_unit = serializers.CharField(
-        max_length=100, required=False, allow_blank=True
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A unit outside the system (its name).",
     )
     follow_up_due = serializers.DateField(required=False, allow_null=True)
 
@@ -151,11 +157,18 @@ class ConsultationOut(serializers.ModelSerializer):
                 "case": i.case.code,
                 "title": i.case.title,
                 "decision": i.decision,
+                "follow_up_department": i.follow_up_department_id,
                 "follow_up_unit": i.follow_up_unit,
                 "follow_up_due": i.follow_up_due,
                 "follow_up_warned": i.follow_up_warned,
+                "follow_up_done_at": i.follow_up_done_at,
+                "follow_up_done_by": i.follow_up_done_by.get_username()
+                if i.follow_up_done_by
+                else None,
+                "follow_up_note": i.follow_up_note,
+                "version": i.version,
             }
-            for i in c.items.select_related("case").order_by("id")
+            for i in c.items.select_related("case", "follow_up_done_by").order_by("id")
         ]
 
 

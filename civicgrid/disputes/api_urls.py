@@ -75,6 +75,11 @@ urlpatterns = [
         name="dispute-consultation-decision",
     ),
     path(
+        "consultations/<int:pk>/items/<str:code>/follow-up/",
+        api_consult.ConsultationFollowUpDone.as_view(),
+        name="dispute-consultation-follow-up",
+    ),
+    path(
         "consultations/<int:pk>/attendees/",
         api_consult.ConsultationUnits.as_view(),
         name="dispute-consultation-attendees",

@@ -8,11 +8,17 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.accounts.models import Department
 from civicgrid.core.audit import audit_record
-from civicgrid.disputes.errors import DisputeError
+from civicgrid.core.scope import covers
+from civicgrid.disputes import selectors
+from civicgrid.disputes.errors import DisputeError, NotPermitted, StaleVersion
 from civicgrid.disputes.models import Case, Consultation, ConsultationItem
+from civicgrid.events.notify import notify
 from civicgrid.regions.models import Region
 
 # The standing member units of the joint meeting ("17"); the "N" are added per
@@ -38,6 +44,14 @@ STANDING_UNITS = (
     "妇联",
 )
 MAX_UNITS = 60
+
+
+class StaleItem(StaleVersion):
+    """Someone changed the agenda item first (409); carries the current item."""
+
+    def __init__(self, item: ConsultationItem) -> None:
+        self.event = self.item = item
+        Exception.__init__(self, f"consultation item {item.pk} is at {item.version}")
 
 
 def clean_units(attendees: Sequence[str]) -> list[str]:
@@ -93,17 +107,52 @@ def consultation_units_set(
     return consultation
 
 
-def _item_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+def area_departments(region_code: str) -> QuerySet[Department]:
+    """The departments of a consultation's area: of the area itself, of an area
+    above it (the county's 住建局 serves its towns) or of one inside it."""
+    above = [region_code[:n] for n in (2, 4, 6, 9, 12) if n < len(region_code)]
+    return Department.objects.filter(
+        Q(region_code__in=above) | Q(region_code__startswith=region_code)
+    ).order_by("region_code", "name")
+
+
+def _department(c: Consultation, value: Any) -> Department | None:
+    if value in (None, ""):
+        return None
+    pk = value.pk if isinstance(value, Department) else value
+    try:
+        found = area_departments(c.region_code).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise DisputeError(
+            _("No such department in the consultation's area."),
+            field="follow_up_department",
+        )
+    return found
+
+
+def _item_fields(c: Consultation, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision and its follow-up. The unit is a department of the area (its
+    name kept with it) or, for a unit outside the system, only a name; a name that
+    is exactly an area department's is linked to it."""
     due = item.get("follow_up_due") or None
     if isinstance(due, str):
         due = date.fromisoformat(due)
+    department = _department(c, item.get("follow_up_department"))
     unit = str(item.get("follow_up_unit") or "").strip()[:100]
+    if department is None and unit:
+        named = list(area_departments(c.region_code).filter(name=unit)[:2])
+        department = named[0] if len(named) == 1 else None
+    if department is not None:
+        unit = department.name
     if due is not None and not unit:
         raise DisputeError(
             _("Name the unit the follow-up is assigned to."), field="follow_up_unit"
         )
     return {
         "decision": str(item.get("decision") or "").strip()[:4000],
+        "follow_up_department": department,
         "follow_up_unit": unit,
         "follow_up_due": due,
     }
@@ -123,7 +172,7 @@ def consultation_item_add(
         )
     if consultation.items.filter(case=case).exists():
         raise DisputeError(_("The case is already on the agenda."), field="case")
-    fields = _item_fields(item or {})
+    fields = _item_fields(consultation, item or {})
     with transaction.atomic():
         row = ConsultationItem.objects.create(
             consultation=consultation, case=case, **fields
@@ -140,13 +189,30 @@ def consultation_item_add(
 def consultation_item_decide(
     *, actor: Any, item: ConsultationItem, data: Mapping[str, Any]
 ) -> ConsultationItem:
-    """Record the decision on an agenda case and the follow-up assigned."""
-    fields = _item_fields(data)
+    """Record the decision on an agenda case and the follow-up assigned. A follow-up
+    assigned anew (another unit or due day) is open again, even if the former one
+    was recorded as done."""
+    fields = _item_fields(item.consultation, data)
     if not fields["decision"]:
         raise DisputeError(_("Write the decision."), field="decision")
     with transaction.atomic():
+        item = ConsultationItem.objects.select_for_update().get(pk=item.pk)
+        department = fields["follow_up_department"]
+        anew = (
+            item.follow_up_department_id,
+            item.follow_up_unit,
+            item.follow_up_due,
+        ) != (
+            department.pk if department else None,
+            fields["follow_up_unit"],
+            fields["follow_up_due"],
+        )
         for k, v in fields.items():
             setattr(item, k, v)
+        if anew:
+            item.follow_up_done_at, item.follow_up_done_by = None, None
+            item.follow_up_note = ""
+        item.version += 1
         item.save()
         audit_record(
             actor=actor,
@@ -155,7 +221,88 @@ def consultation_item_decide(
             changes={
                 "case": item.case.code,
                 "follow_up_unit": fields["follow_up_unit"],
+                "follow_up_department": item.follow_up_department_id,
             },
+        )
+    return item
+
+
+def may_record_done(user: Any, item: ConsultationItem) -> bool:
+    """The staff of the follow-up's department, and the centers and leaders of the
+    consultation's area, record the follow-up as done."""
+    if covers(selectors.center_prefixes(user), item.consultation.region_code):
+        return True
+    return bool(
+        item.follow_up_department_id
+        and user.posts.filter(
+            active=True, department_id=item.follow_up_department_id
+        ).exists()
+    )
+
+
+def follow_up_done(
+    *, actor: Any, item: ConsultationItem, note: str, version: int
+) -> ConsultationItem:
+    """Record that the unit acted on the follow-up assigned at the consultation;
+    the overdue scan stops warning about it and the chair and the case's owning
+    leader are told. ``version`` is the item's version the caller saw (a decision
+    changed meanwhile: StaleVersion, 409). Sending the same note again once it is
+    recorded changes nothing (a retry)."""
+    note = note.strip()[:2000]
+    if not note:
+        raise DisputeError(_("Say what the unit did."), field="note")
+    with transaction.atomic():
+        item = (
+            ConsultationItem.objects.select_for_update()
+            .select_related("consultation__chair", "case__leader", "case__event")
+            .get(pk=item.pk)
+        )
+        if not may_record_done(actor, item):
+            raise NotPermitted(
+                _("Only the unit responsible or the centers of the area may.")
+            )
+        if item.follow_up_done_at is not None and item.follow_up_note == note:
+            return item  # the same request again
+        if item.version != version:
+            raise StaleItem(item)
+        if not item.follow_up_unit:
+            raise DisputeError(_("No follow-up was assigned."), field="note")
+        if item.follow_up_done_at is not None:
+            raise DisputeError(
+                _("The follow-up is already recorded as done."), field="note"
+            )
+        item.follow_up_done_at, item.follow_up_done_by = timezone.now(), actor
+        item.follow_up_note = note
+        item.version += 1
+        item.save(
+            update_fields=[
+                "follow_up_done_at",
+                "follow_up_done_by",
+                "follow_up_note",
+                "version",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="disputes.consultation.follow_up_done",
+            obj=item.consultation,
+            changes={"case": item.case.code, "version": [version, item.version]},
+        )
+        people = [item.consultation.chair]
+        if item.case.leader is not None:
+            people.append(item.case.leader)
+        notify(
+            [p for p in people if p.pk != getattr(actor, "pk", None)],
+            _(
+                "Consultation follow-up done: %(unit)s followed up dispute case "
+                "%(code)s (consultation of %(held_on)s)."
+            )
+            % {
+                "unit": item.follow_up_unit,
+                "code": item.case.code,
+                "held_on": item.consultation.held_on.isoformat(),
+            },
+            item.case.event,
         )
     return item
 

@@ -117,8 +117,34 @@ class ConsultationItem(models.Model):
         "disputes.Case", on_delete=models.PROTECT, related_name="+"
     )
     decision = models.TextField(_("decision"), max_length=4000, blank=True)
+    # The unit responsible: a department of the area where it is in the system
+    # (its staff are warned), else only its name (a unit outside the system).
+    follow_up_department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("follow-up department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     follow_up_unit = models.CharField(_("follow-up by"), max_length=100, blank=True)
     follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
+    # The follow-up recorded as done by the unit or a center (cleared when the
+    # decision assigns it anew); the overdue scan then stays silent.
+    follow_up_done_at = models.DateTimeField(
+        _("follow-up done at"), null=True, blank=True
+    )
+    follow_up_done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("follow-up done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    follow_up_note = models.TextField(_("follow-up note"), max_length=2000, blank=True)
+    # Raised by each change of the item; a caller acting on an older one gets 409.
+    version = models.PositiveIntegerField(_("version"), default=1)
     # The due day the overdue warning was sent for (once per due day; a new due
     # day is watched afresh).
     follow_up_warned = models.DateField(

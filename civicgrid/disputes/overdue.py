@@ -7,16 +7,16 @@ to the center one level up and to the owning leader. Each warning is recorded on
 per deadline, so the scan may run as often as the scheduler likes.
 
 The follow-ups assigned at a bi-weekly consultation (双周会诊) are watched too: once
-the due day has passed, the unit's staff (departments of the area named like the
-unit), the centers of the consultation's area, its chair and the case's owning
-leader are warned, once per due day (``follow_up_scan``)."""
+the due day has passed, the staff of the unit's department, the centers of the
+consultation's area, its chair and the case's owning leader are warned, once per
+due day, until the follow-up is recorded as done (``follow_up_scan``)."""
 
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -179,12 +179,14 @@ def _warn(case: Case, kind: str, now: datetime, memo: dict[str, list[User]]) -> 
 
 
 def follow_up_scan(now: datetime | None = None) -> int:
-    """Warn about consultation follow-ups whose due day has passed (the case not
-    verified yet); the number of follow-ups warned now."""
+    """Warn about consultation follow-ups whose due day has passed (not recorded
+    as done, the case not verified yet); the number of follow-ups warned now."""
     today = timezone.localdate(now or timezone.now())
     with translation.override(settings.LANGUAGE_CODE):
         due = (
-            ConsultationItem.objects.filter(follow_up_due__lt=today)
+            ConsultationItem.objects.filter(
+                follow_up_due__lt=today, follow_up_done_at__isnull=True
+            )
             .exclude(follow_up_warned=F("follow_up_due"))
             .exclude(case__state="verified")
             .select_related("consultation__chair", "case__leader", "case__event")
@@ -194,30 +196,27 @@ def follow_up_scan(now: datetime | None = None) -> int:
         return sum(_warn_follow_up(item, memo) for item in due.iterator(500))
 
 
-def _unit_staff(unit: str, region_code: str, memo: dict[str, list[User]]) -> list[User]:
-    """Staff of the departments serving the area (at it or above) whose name ends
-    with the unit's (区住建局 for 住建局); looked up once per scan."""
-    key = f"unit:{unit}:{region_code}"
-    if not unit:
+def _unit_staff(department_id: int | None, memo: dict[str, list[User]]) -> list[User]:
+    """The active staff of the follow-up's department (none for a unit outside the
+    system); looked up once per scan."""
+    if department_id is None:
         return []
-    if key in memo:
-        return list(memo[key])
-    serving = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
-    memo[key] = list(
-        User.objects.filter(
-            Q(posts__department__name__endswith=unit) | Q(posts__department__name=unit),
-            posts__active=True,
-            posts__department__region_code__in=serving,
-            is_active=True,
-        ).distinct()
-    )
+    key = f"department:{department_id}"
+    if key not in memo:
+        memo[key] = list(
+            User.objects.filter(
+                posts__department_id=department_id,
+                posts__active=True,
+                is_active=True,
+            ).distinct()
+        )
     return list(memo[key])
 
 
 def _warn_follow_up(item: ConsultationItem, memo: dict[str, list[User]]) -> int:
     c, case = item.consultation, item.case
     due: date = item.follow_up_due  # type: ignore[assignment]
-    people = _unit_staff(item.follow_up_unit, c.region_code, memo)
+    people = _unit_staff(item.follow_up_department_id, memo)
     for n in CENTER_LENGTHS:  # the nearest center of the consultation's area
         if n <= len(c.region_code):
             centers = _centers(c.region_code[:n], memo)
@@ -237,7 +236,9 @@ def _warn_follow_up(item: ConsultationItem, memo: dict[str, list[User]]) -> int:
     with transaction.atomic():
         # Claim the warning: a scan running at the same time finds it claimed.
         claimed = (
-            ConsultationItem.objects.filter(pk=item.pk, follow_up_due=due)
+            ConsultationItem.objects.filter(
+                pk=item.pk, follow_up_due=due, follow_up_done_at__isnull=True
+            )
             .exclude(follow_up_warned=due)
             .update(follow_up_warned=due)
         )

@@ -5,7 +5,7 @@ high-risk cases prevented from escalating — per area and month)."""
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from civicgrid.accounts.models import Role
@@ -13,6 +13,7 @@ from civicgrid.core.scope import prefixes_q
 from civicgrid.disputes.models import (
     Case,
     Consultation,
+    ConsultationItem,
     MediationOrganisation,
     Mediator,
     MediatorRating,
@@ -251,8 +252,26 @@ def center_prefixes(user: Any) -> list[str]:
 
 
 def consultations_visible(user: Any) -> QuerySet[Consultation]:
+    """The sessions of the user's areas, and those that assigned a follow-up to a
+    department the user serves in."""
     prefixes = list(getattr(user, "scope_prefixes", []))
-    return Consultation.objects.filter(prefixes_q(prefixes)).select_related("chair")
+    q = prefixes_q(prefixes)
+    if getattr(user, "is_authenticated", False):
+        q |= Q(pk__in=follow_ups_of(user).values("consultation_id"))
+    return Consultation.objects.filter(q).select_related("chair")
+
+
+def follow_ups_of(user: Any) -> QuerySet[ConsultationItem]:
+    """Follow-ups assigned to the departments where the user holds an active post,
+    the open ones first, nearest due day first."""
+    departments = user.posts.filter(active=True, department__isnull=False).values(
+        "department_id"
+    )
+    return (
+        ConsultationItem.objects.filter(follow_up_department_id__in=departments)
+        .select_related("consultation", "case")
+        .order_by(F("follow_up_done_at").desc(nulls_first=True), "follow_up_due", "id")
+    )
 
 
 def organisations_visible(user: Any) -> QuerySet[MediationOrganisation]:

@@ -48,6 +48,11 @@ urlpatterns = [
         views_consult.consultation_item_decide,
         name="consultation_item",
     ),
+    path(
+        "consultations/<int:pk>/items/<int:item>/done/",
+        views_consult.consultation_follow_up_done,
+        name="consultation_follow_up_done",
+    ),
     # one case
     path("<str:code>/", views.case_detail, name="detail"),
     path("<str:code>/step/", views.case_step, name="step"),

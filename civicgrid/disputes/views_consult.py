@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from civicgrid.accounts.models import Department
 from civicgrid.core.scope import covers
 from civicgrid.disputes import consultations, selectors
 from civicgrid.disputes.errors import DisputeError
@@ -34,6 +35,15 @@ class SessionForm(forms.Form):
     )
 
 
+class DoneForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("What the unit did"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 class ItemForm(forms.Form):
     case = forms.CharField(label=gettext_lazy("Case code"), max_length=24)
 
@@ -42,14 +52,39 @@ class DecisionForm(forms.Form):
     decision = forms.CharField(
         label=gettext_lazy("Decision"), widget=forms.Textarea(attrs={"rows": 3})
     )
+    follow_up_department = forms.ModelChoiceField(
+        label=gettext_lazy("Follow-up by (department of the area)"),
+        queryset=Department.objects.none(),
+        required=False,
+    )
     follow_up_unit = forms.CharField(
-        label=gettext_lazy("Follow-up by"), max_length=100, required=False
+        label=gettext_lazy("or a unit outside the system"),
+        max_length=100,
+        required=False,
     )
     follow_up_due = forms.DateField(
         label=gettext_lazy("Follow-up due"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+
+def decision_form(
+    c: Consultation,
+    data: Any,
+    *,
+    departments: Any = None,
+    **kwargs: Any,
+) -> DecisionForm:
+    """The decision form offering the departments of the session's area."""
+    form = DecisionForm(data, **kwargs)
+    field = form.fields["follow_up_department"]
+    field.queryset = (  # type: ignore[attr-defined]
+        departments
+        if departments is not None
+        else consultations.area_departments(c.region_code)
+    )
+    return form
 
 
 def _may_chair(request: HttpRequest, region_code: str) -> bool:
@@ -71,6 +106,7 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
         "disputes/consultations.html",
         {
             "rows": rows,
+            "follow_ups": selectors.follow_ups_of(request.user)[:50],
             "may_open": bool(selectors.center_prefixes(request.user)),
             "standing": len(consultations.STANDING_UNITS),
         },
@@ -111,21 +147,33 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
 
 def _agenda_context(request: HttpRequest, c: Consultation) -> dict[str, Any]:
     chair = _may_chair(request, c.region_code)
-    items = list(c.items.select_related("case").order_by("id"))
+    items = list(c.items.select_related("case", "follow_up_done_by").order_by("id"))
+    departments = consultations.area_departments(c.region_code)
     return {
         "c": c,
         "chair": chair,
         "items": [
             {
                 "item": i,
-                "form": DecisionForm(
+                "form": decision_form(
+                    c,
+                    None,
                     initial={
                         "decision": i.decision,
-                        "follow_up_unit": i.follow_up_unit,
+                        "follow_up_department": i.follow_up_department_id,
+                        "follow_up_unit": ""
+                        if i.follow_up_department_id
+                        else i.follow_up_unit,
                         "follow_up_due": i.follow_up_due,
                     },
                     prefix=f"i{i.pk}",
+                    departments=departments,
                 ),
+                "done_form": DoneForm(initial={"version": i.version}, prefix=f"d{i.pk}")
+                if i.follow_up_unit
+                and i.follow_up_done_at is None
+                and consultations.may_record_done(request.user, i)
+                else None,
             }
             for i in items
         ],
@@ -210,7 +258,7 @@ def consultation_item_decide(request: HttpRequest, pk: int, item: int) -> HttpRe
     row = ConsultationItem.objects.filter(consultation=c, pk=item).first()
     if row is None:
         raise Http404
-    form = DecisionForm(request.POST, prefix=f"i{row.pk}")
+    form = decision_form(c, request.POST, prefix=f"i{row.pk}")
     if not form.is_valid():
         return _agenda(request, c, _("Check the fields of the decision."), 400)
     try:
@@ -221,4 +269,45 @@ def consultation_item_decide(request: HttpRequest, pk: int, item: int) -> HttpRe
         return _agenda(request, c, str(exc), 400)
     if request.headers.get("HX-Request"):
         return _agenda(request, c)
+    return redirect("disputes:consultation", pk=c.pk)
+
+
+@staff_required
+@require_POST
+def consultation_follow_up_done(
+    request: HttpRequest, pk: int, item: int
+) -> HttpResponse:
+    """The unit responsible (or a center of the area) records the follow-up done."""
+    c = _session(request, pk)
+    row = (
+        ConsultationItem.objects.filter(consultation=c, pk=item)
+        .select_related("consultation", "case")
+        .first()
+    )
+    if row is None:
+        raise Http404
+    if not consultations.may_record_done(request.user, row):
+        raise PermissionDenied
+    form = DoneForm(request.POST, prefix=f"d{row.pk}")
+    if not form.is_valid():
+        return _agenda(request, c, _("Say what the unit did."), 400)
+    try:
+        consultations.follow_up_done(
+            actor=request.user,
+            item=row,
+            note=form.cleaned_data["note"],
+            version=form.cleaned_data["version"],
+        )
+    except consultations.StaleItem:
+        return _agenda(
+            request,
+            c,
+            _("Someone changed this decision first; check it and try again."),
+            409,
+        )
+    except DisputeError as exc:
+        return _agenda(request, c, str(exc), 400)
+    if request.headers.get("HX-Request"):
+        return _agenda(request, c)
+    messages.success(request, _("Follow-up recorded as done."))
     return redirect("disputes:consultation", pk=c.pk)

@@ -944,6 +944,12 @@ CASES: dict[str, Case] = {
         check_consultation_kept,
         method="empty",
     ),
+    "dispute_consultation_follow_up": Case(
+        "dispute-consultation-follow-up",
+        "disputes/consultations/{consultation_a}/items/{case_a}/follow-up/",
+        check_consultation_kept,
+        method="empty",
+    ),
     "dispute_consultation_units": Case(
         "dispute-consultation-attendees",
         "disputes/consultations/{consultation_a}/attendees/",
@@ -1081,6 +1087,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "dispute_consultation_a": (403,  403,  200,  404,  200,  200,  404,  200,  200),
     "dispute_consultation_item": (403, 403, 400,  404,  400,  403,  403,  400,  400),
     "dispute_consultation_decision": (403, 403, 400, 404, 400, 403, 403, 400, 400),
+    "dispute_consultation_follow_up": (403, 403, 400, 404, 400, 403, 404, 400, 400),
     "dispute_consultation_units": (403, 403, 400, 404,  400,  403,  403,  400,  400),
     "dispute_budget":         (403,  403,  200,  200,  200,  403,  403,  200,  200),
     "dispute_budget_empty":   (403,  403,  403,  403,  403,  403,  403,  400,  400),

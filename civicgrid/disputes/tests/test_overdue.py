@@ -131,7 +131,7 @@ def test_consultation_follow_up_past_due_warned_once(
     cast: Any, register: Any, make_staff: Any
 ) -> None:
     """A follow-up assigned at a consultation: nothing on its due day; the morning
-    after, the unit's staff (张店区住建局 for 住建局), the town center that chaired
+    after, the staff of the unit's department, the town center that chaired
     and the owning leader are warned, once; a new due day is watched afresh."""
     from civicgrid.accounts import services as accounts
     from civicgrid.accounts.models import Department, Role
@@ -165,7 +165,7 @@ def test_consultation_follow_up_past_due_warned_once(
             case=case,
             item={
                 "decision": "住建部门牵头勘查",
-                "follow_up_unit": "住建局",
+                "follow_up_department": housing.pk,
                 "follow_up_due": "2026-03-10",
             },
         )
@@ -178,7 +178,7 @@ def test_consultation_follow_up_past_due_warned_once(
         assert follow_up_scan() == 0  # once per due day
         for user in (clerk, cast.town, cast.leader):
             [text] = [t for t in inbox(user) if "会诊" in t]
-            assert case.code in text and "住建局" in text and "2026-03-10" in text
+            assert case.code in text and "张店区住建局" in text and "2026-03-10" in text
         assert not any("会诊" in t for t in inbox(cast.town_b))
         assert not any("会诊" in t for t in inbox(cast.police))
         warned = Notification.objects.count() - notes
@@ -189,7 +189,7 @@ def test_consultation_follow_up_past_due_warned_once(
             item=item,
             data={
                 "decision": "延期勘查",
-                "follow_up_unit": "住建局",
+                "follow_up_department": housing.pk,
                 "follow_up_due": "2026-03-15",
             },
         )
