@@ -43,7 +43,7 @@ def _registry_user(request: HttpRequest) -> Any:
 @staff_required
 def households(request: HttpRequest) -> HttpResponse:
     user = _registry_user(request)
-    params = {k: request.GET.get(k, "") for k in ("q", "group")}
+    params = {k: request.GET.get(k, "") for k in ("q", "group", "due")}
     try:
         rows = selectors.household_list(user, params)
     except ValueError:

@@ -22,9 +22,11 @@ from civicgrid.events.tests.test_browser import (  # noqa: E402, F401
     OFFLINE_NOISE,
     PNG_1PX,
     browser,
+    lose_first_answer,
     reinstall_workflows,
     shot,
     signed_in_context,
+    until_sent_again,
     watch,
     workflows,
 )
@@ -43,7 +45,7 @@ def _until(page: Page, script: str, timeout_s: float = 20) -> None:
     while not page.evaluate(script):
         if time.monotonic() > end:
             raise AssertionError(f"never true: {script}")
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(50)
 
 
 def test_a_visit_made_offline_is_sent_exactly_once(
@@ -67,6 +69,7 @@ def test_a_visit_made_offline_is_sent_exactly_once(
         geolocation={"longitude": point.x, "latitude": point.y},
         permissions=["geolocation"],
     )
+    context.clock.install()  # the outbox's retry timer, moved on by the test
     page = context.new_page()
     errors = watch(page)
     detail = f"/app/households/{home.pk}/"
@@ -118,18 +121,10 @@ def test_a_visit_made_offline_is_sent_exactly_once(
     # Back online, the visit's first answer is lost on the way (the server made the
     # visit): it stays waiting and is sent again with the same key.
     attempts: list[str] = []
-
-    def lose_first_answer(route: Any) -> None:
-        attempts.append(route.request.headers.get("idempotency-key", ""))
-        response = route.fetch()
-        if len(attempts) == 1:
-            route.abort("connectionreset")
-        else:
-            route.fulfill(response=response)
-
-    page.route("**/api/v1/registry/visits/", lose_first_answer)
+    page.route("**/api/v1/registry/visits/", lose_first_answer(attempts))
     context.set_offline(False)
-    expect(page.locator(".app-sent-item")).to_have_count(2, timeout=60_000)
+    until_sent_again(page, attempts)
+    expect(page.locator(".app-sent-item")).to_have_count(2)
     expect(page.locator("#app-outbox li[data-key]")).to_have_count(0)
     shot(page, "visit-4-synced")
     assert attempts == [key, key]
@@ -152,5 +147,60 @@ def test_a_visit_made_offline_is_sent_exactly_once(
     expect(page.locator(".app-phone").first).to_have_text("13812345678")
     shot(page, "visit-5-household-after")
     assert Visit.objects.count() == 1
+    assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []
+    context.close()
+
+
+def test_members_edited_offline_are_sent_in_order_once_online(
+    live_server: Any,
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    cast: Cast,
+) -> None:
+    """Two members edited while offline wait in the outbox; back online both are
+    sent in order, the second made on the version the first leaves (no 409), and
+    the page shows the new (masked) name."""
+    collection, _ = household_collect(
+        actor=cast.grid_worker,
+        grid=cast.grid,
+        fields={"address": "新华小区6号楼2单元101"},
+        persons=FAMILY,
+    )
+    home: Household = collection.household
+    head, child = home.persons.order_by("id")
+    context = signed_in_context(
+        browser, live_server, cast.grid_worker, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(f"{live_server.url}/app/households/{home.pk}/")
+    page.wait_for_selector("#app-members")
+    context.set_offline(True)
+    page.click(f"li[data-person='{head.pk}'] summary")
+    form = f"#app-edit-{head.pk}"
+    page.fill(f"{form} [name=p_name]", "赵建华")
+    page.fill(f"{form} [name=p_phone]", "123")
+    page.click(f"{form} .app-primary")
+    expect(page.locator(f"{form} .app-error")).to_be_visible()
+    page.fill(f"{form} [name=p_phone]", "13900001111")
+    page.check(f"{form} [value=veteran]")
+    page.click(f"{form} .app-primary")
+    page.click(f"li[data-person='{child.pk}'] summary")
+    page.check(f"#app-edit-{child.pk} [name=moved_out]")
+    page.click(f"#app-edit-{child.pk} .app-primary")
+    expect(page.locator("#app-outbox li[data-kind=collect]")).to_have_count(2)
+    shot(page, "member-1-offline-waiting")
+    context.set_offline(False)
+    expect(page.locator(".app-sent-item")).to_have_count(2, timeout=20_000)
+    expect(page.locator(f"li[data-person='{head.pk}'] .app-member-name")).to_have_text(
+        "赵**"
+    )
+    expect(page.locator(f"li[data-person='{child.pk}']")).to_have_class("app-gone")
+    shot(page, "member-2-synced")
+    head.refresh_from_db()
+    child.refresh_from_db()
+    assert head.name == "赵建华" and head.phone == "13900001111"
+    assert head.group_list == ["elderly_alone", "veteran"] and not child.active
+    home.refresh_from_db()
+    assert home.version == 3 and home.collections.count() == 3
     assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []
     context.close()

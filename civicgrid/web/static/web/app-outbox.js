@@ -103,6 +103,8 @@
     var ref = body.code || (body.household && body.household.address) || (body.id ? "#" + body.id : "");
     li.textContent = outboxEl.dataset.sent + "：" + item.label + (ref ? " → " + ref : "");
     sentEl.insertBefore(li, sentEl.firstChild);
+    // Pages follow what the server now holds (e.g. a household's new version).
+    document.dispatchEvent(new CustomEvent("civicgrid:sent", { detail: { item: item, body: body } }));
   }
   function showNet() {
     var on = navigator.onLine;
@@ -192,7 +194,7 @@
     });
   }
 
-  window.civicgridOutbox = { queue: queue, sync: sync, render: render };
+  window.civicgridOutbox = { queue: queue, sync: sync, render: render, items: all };
   window.civicgridSync = sync;
 
   // --- start ----------------------------------------------------------------------

@@ -7,6 +7,7 @@
   "use strict";
   var outbox = window.civicgridOutbox;
   var W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], C = "10X98765432";
+  var PHONE = /^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$/;
 
   // GB 11643: caught on the phone, so a typo is fixed while the person is there.
   function idValid(v) {
@@ -36,7 +37,7 @@
     if (!name) { return null; }
     var id = value(form, "p_id_number").toUpperCase(), phone = value(form, "p_phone");
     if (id && !idValid(id)) { return fail(form, form.dataset.badId || "身份证号码校验位不正确", form.elements.p_id_number) || false; }
-    if (phone && !/^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$/.test(phone)) { return fail(form, "电话号码格式不正确", form.elements.p_phone) || false; }
+    if (phone && !PHONE.test(phone)) { return fail(form, "电话号码格式不正确", form.elements.p_phone) || false; }
     return {
       name: name, id_number: id, phone: phone, relation: value(form, "p_relation"),
       residence: value(form, "p_residence"), groups: checked(form, "p_groups")
@@ -86,15 +87,18 @@
       if (person === false) { return; }
       var persons = checked(collect, "moved_out").map(function (id) { return { id: Number(id), active: false }; });
       if (person) { persons.push(person); }
-      outbox.queue({
-        kind: "collect",
-        label: "信息采集：" + document.querySelector("#app-household h2").textContent,
-        url: collect.dataset.api,
-        json: {
-          household: Number(value(collect, "household")), version: Number(value(collect, "version")),
-          kind: value(collect, "kind"), note: value(collect, "note"), persons: persons,
-          collected_at: new Date().toISOString()
-        }
+      var household = Number(value(collect, "household"));
+      nextVersion(household).then(function (version) {
+        return outbox.queue({
+          kind: "collect",
+          label: "信息采集：" + document.querySelector("#app-household h2").textContent,
+          url: collect.dataset.api,
+          json: {
+            household: household, version: version,
+            kind: value(collect, "kind"), note: value(collect, "note"), persons: persons,
+            collected_at: new Date().toISOString()
+          }
+        });
       }).then(function () {
         var kind = collect.elements.kind.value, note = collect.elements.note.value;
         done(collect);
@@ -102,6 +106,71 @@
       });
     });
   }
+
+  // --- the version an edit is made on ---------------------------------------------
+  // Every collection moves the household one version on. Edits saved one after the
+  // other (offline, or before the first is answered) are sent in order, so each is
+  // made on the version the ones before it leave: the page's, plus one per edit of
+  // this household still waiting. One refused (someone else changed the household)
+  // refuses those after it: the worker sees them and enters them again.
+  var section = document.getElementById("app-household");
+  function nextVersion(household) {
+    var version = Number(section.dataset.version);
+    return outbox.items().then(function (items) {
+      items.forEach(function (it) {
+        if (!it.error && it.json && it.json.household === household && typeof it.json.version === "number") {
+          version = Math.max(version, it.json.version + 1);
+        }
+      });
+      return version;
+    });
+  }
+  document.addEventListener("civicgrid:sent", function (e) {
+    var home = e.detail.body && e.detail.body.household;
+    if (!section || !home || home.id !== Number(section.dataset.household)) { return; }
+    if (home.version > Number(section.dataset.version)) {
+      section.dataset.version = home.version;
+      if (collect) { collect.elements.version.value = home.version; }
+    }
+    (home.persons || []).forEach(function (p) {
+      var li = document.querySelector("#app-members li[data-person='" + p.id + "']");
+      if (!li) { return; }
+      li.querySelector(".app-member-name").textContent = p.name;
+      li.classList.toggle("app-gone", !p.active);
+    });
+  });
+
+  // --- a member's details ------------------------------------------------------------
+  Array.prototype.forEach.call(document.querySelectorAll(".app-member-edit"), function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      form.querySelector(".app-error").hidden = true;
+      var id = value(form, "p_id_number").toUpperCase(), phone = value(form, "p_phone");
+      if (id && !idValid(id)) { return fail(form, "身份证号码校验位不正确", form.elements.p_id_number); }
+      if (phone && !PHONE.test(phone)) { return fail(form, "电话号码格式不正确", form.elements.p_phone); }
+      var person = {
+        id: Number(form.dataset.person), relation: value(form, "p_relation"),
+        residence: value(form, "p_residence"), groups: checked(form, "p_groups"),
+        active: !form.elements.moved_out.checked
+      };
+      // Empty means unchanged: the page holds masked values only.
+      if (value(form, "p_name")) { person.name = value(form, "p_name"); }
+      if (phone) { person.phone = phone; }
+      if (id) { person.id_number = id; }
+      var household = Number(section.dataset.household);
+      nextVersion(household).then(function (version) {
+        return outbox.queue({
+          kind: "collect",
+          label: "修改人员：" + (person.name || form.dataset.label),
+          url: form.dataset.api,
+          json: { household: household, version: version, persons: [person], collected_at: new Date().toISOString() }
+        });
+      }).then(function () {
+        ["p_name", "p_phone", "p_id_number"].forEach(function (n) { form.elements[n].value = ""; });
+        form.closest("details").open = false;
+      });
+    });
+  });
 
   // --- information collection: a new household ------------------------------------
   var add = document.getElementById("app-new-household");
