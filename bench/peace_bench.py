@@ -16,6 +16,14 @@ phase in a fresh process (peak memory = that process's max RSS):
     publish every city (warnings, the 3-month rule, notices);
 (b) back-filling all 24 months in order (the same three steps per city and month).
 
+The cities are independent (each city's month is its own run and transaction):
+with ``--workers N`` (default 2, the cores of CI's machine) they are spread over
+N forked processes, largest first, as the monthly job and ``compute_peace_index
+--workers`` do (``civicgrid.peace_index.parallel``) -- on PostgreSQL only: SQLite
+has one writer at a time, so there they run one after the other in one process.
+With workers, the CPU of the children is ``cpu_children_s`` and the peak memory
+is that of this process plus N times the largest child's (an upper bound).
+
 The yardstick, in the same run: the plain aggregation of the same 10 M records
 into (month, village, item) counts in pandas and in DuckDB (and numpy). Goals: one
 month ≤ 5 s, the back-fill ≤ 60 s, peak memory ≤ 2 GB. Results go to
@@ -198,6 +206,15 @@ def worker(phase: str, data_dir: Path, profile: bool = False) -> dict[str, Any]:
         out["cpu_s"] = round(time.process_time() - c0, 3)
     out["s"] = round(time.perf_counter() - t0, 3)
     out["peak_mb"] = peak_mb()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.get("workers", 1) > 1:  # forked workers: their CPU and memory too
+        out["cpu_children_s"] = round(children.ru_utime + children.ru_stime, 3)
+        out["peak_mb_self"] = out["peak_mb"]
+        out["peak_mb_child"] = round(children.ru_maxrss / 1024, 1)
+        # at most this much at once: this process and every worker at its peak
+        out["peak_mb"] = round(
+            out["peak_mb_self"] + out["workers"] * out["peak_mb_child"], 1
+        )
     out["load_avg"] = round(os.getloadavg()[0], 2)
     return out
 
@@ -280,50 +297,56 @@ def _reset() -> None:
     Rectification.objects.all().delete()
 
 
+def _city_month(city: str, month: str) -> float:
+    """The three steps of a city's center for one month; the seconds taken."""
+    from civicgrid.peace_index.models import IndexKind
+    from civicgrid.peace_index.services import month_compute, run_publish, run_review
+
+    t0 = time.perf_counter()
+    run = month_compute(actor=None, kind=IndexKind.PEACE, city_code=city, month=month)
+    run_publish(actor=None, run=run_review(actor=None, run=run))
+    return round(time.perf_counter() - t0, 3)
+
+
+def _city_backfill(city: str, months: list[str]) -> float:
+    """Every month of a city in order, its counts read once; the seconds taken."""
+    from civicgrid.peace_index.models import IndexKind
+    from civicgrid.peace_index.tasks import city_backfill
+
+    t0 = time.perf_counter()
+    city_backfill(city, kind=IndexKind.PEACE, months=months, publish=True)
+    return round(time.perf_counter() - t0, 3)
+
+
 def _publish_months(months: list[str]) -> dict[str, Any]:
+    from functools import partial
+
     from django.db.models import Sum
 
-    from civicgrid.peace_index.models import AreaResult, IndexKind, Rectification
-    from civicgrid.peace_index.services import (
-        month_compute,
-        months_backfill,
-        run_publish,
-        run_review,
-    )
-    from civicgrid.regions.models import Region
+    from civicgrid.peace_index.models import AreaResult, Rectification
+    from civicgrid.peace_index.parallel import for_each_city, parallel_possible
+    from civicgrid.peace_index.tasks import city_codes
 
-    cities = list(
-        Region.objects.filter(level="city")
-        .order_by("region_code")
-        .values_list("region_code", flat=True)
-    )[: int(os.environ.get("PEACE_BENCH_CITIES", "99"))]  # a trial: the first few
-    per_step = []
+    # the largest cities first (spread over the workers, the long ones start early)
+    cities = city_codes()[: int(os.environ.get("PEACE_BENCH_CITIES", "99"))]
+    workers = int(os.environ.get("PEACE_BENCH_WORKERS", "1"))
     if len(months) == 1:  # one month: the three steps of the center, city by city
-        t0 = time.perf_counter()
-        for city in cities:
-            run = month_compute(
-                actor=None, kind=IndexKind.PEACE, city_code=city, month=months[0]
-            )
-            run_publish(actor=None, run=run_review(actor=None, run=run))
-        per_step.append(round(time.perf_counter() - t0, 3))
-        log(f"    {months[0]}: {per_step[-1]:.2f} s, peak {peak_mb():.0f} MB")
+        step = partial(_city_month, month=months[0])
     else:  # a back-fill: every month of a city in order, its counts read once
-        for city in cities:
-            t0 = time.perf_counter()
-            months_backfill(
-                actor=None,
-                kind=IndexKind.PEACE,
-                city_code=city,
-                months=months,
-                publish=True,
-            )
-            per_step.append(round(time.perf_counter() - t0, 3))
-            log(f"    {city}: {per_step[-1]:.2f} s, peak {peak_mb():.0f} MB")
+        step = partial(_city_backfill, months=months)
+    t0 = time.perf_counter()
+    per_city = dict(zip(cities, for_each_city(step, cities, workers), strict=True))
+    log(
+        f"    {len(cities)} cities: {time.perf_counter() - t0:.2f} s, peak "
+        f"{peak_mb():.0f} MB (this process)"
+    )
+    per_step = [per_city[c] for c in sorted(per_city)]  # in code order
     last = AreaResult.objects.filter(month=months[-1])
     return {
         "cities": len(cities),
         "months": len(months),
-        "per_step_s": per_step,  # the month; or each city's back-fill
+        "workers": workers if parallel_possible(workers, len(cities)) else 1,
+        "per_step_s": per_step,  # each city's month or back-fill, in code order
         "areas_last_month": last.count(),
         "warned_last_month": last.filter(warned=True).count(),
         "city_cases_last_month": last.filter(level="city").aggregate(n=Sum("cases"))[
@@ -501,7 +524,13 @@ def main() -> None:
         "--dry", action="store_true", help="print the figures, write no results"
     )
     parser.add_argument(
-        "--cities", type=int, default=0, help="a trial on the first N cities only"
+        "--cities", type=int, default=0, help="a trial on the N largest cities only"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes for the cities (PostgreSQL; SQLite runs them in one)",
     )
     parser.add_argument(
         "--quick",
@@ -509,6 +538,8 @@ def main() -> None:
         help="a trial on a kept directory: its data and yardstick, no results",
     )
     args = parser.parse_args()
+    if not args.worker:  # a worker reads it from the environment
+        os.environ["PEACE_BENCH_WORKERS"] = str(args.workers)
     if args.cities:
         os.environ["PEACE_BENCH_CITIES"] = str(args.cities)
         args.dry = True

@@ -5,9 +5,11 @@ computed month is recomputed, a published one is left alone; the scheduler of
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 
@@ -22,8 +24,9 @@ from civicgrid.peace_index.models import (
     Report,
     RunStatus,
 )
+from civicgrid.peace_index.parallel import for_each_city
 from civicgrid.peace_index.reports import report_deliver
-from civicgrid.peace_index.services import month_add, month_compute
+from civicgrid.peace_index.services import month_add, month_compute, months_backfill
 from civicgrid.regions.models import Region
 
 log = logging.getLogger(__name__)
@@ -35,41 +38,66 @@ def previous_month() -> str:
 
 
 def compute_month(
-    *, kind: str, month: str, cities: Sequence[str] = ()
+    *, kind: str, month: str, cities: Sequence[str] = (), workers: int = 1
 ) -> list[MonthRun]:
     """Compute ``month`` for the given cities (default: every city in the tree):
     the counts derived from events are refreshed first; a city without any counts
-    (nor an earlier computation) is skipped; published months are kept."""
+    (nor an earlier computation) is skipped; published months are kept. With
+    ``workers`` > 1 the cities are spread over that many processes (PostgreSQL:
+    ``parallel``)."""
     if parse_month(month) != month:
         raise ValueError(f"bad month {month!r}: use YYYY-MM")
     catalogue_install_default(actor=None, kind=kind)
-    codes = list(cities) or list(
-        Region.objects.filter(level="city")
-        .order_by("region_code")
-        .values_list("region_code", flat=True)
+    codes = list(cities) or city_codes()
+    runs = for_each_city(partial(city_month, kind=kind, month=month), codes, workers)
+    done = [run for run in runs if run is not None]
+    return done if cities else sorted(done, key=lambda run: run.city_code)
+
+
+def city_codes() -> list[str]:
+    """Every city of the tree, the largest (most areas) first: spread over
+    workers, the long ones start early."""
+    sizes = dict(
+        Region.objects.exclude(city_code="")
+        .values("city_code")
+        .annotate(n=Count("pk"))
+        .values_list("city_code", "n")
     )
-    runs = []
-    for city in codes:
-        existing = MonthRun.objects.filter(kind=kind, city_code=city, month=month)
-        frozen = existing.filter(status=RunStatus.PUBLISHED).first()
-        if frozen is not None:
-            runs.append(frozen)
-            continue
-        counts_from_events(actor=None, kind=kind, city_code=city, month=month)
-        if not (
-            existing.exists()
-            or MonthlyCount.objects.filter(
-                kind=kind, city_code=city, month=month
-            ).exists()
-        ):
-            continue  # no counts delivered: nothing to compute
-        try:
-            runs.append(
-                month_compute(actor=None, kind=kind, city_code=city, month=month)
-            )
-        except ValidationError as exc:
-            log.warning("peace index %s %s %s not computed: %s", kind, city, month, exc)
-    return runs
+    cities = Region.objects.filter(level="city").values_list("region_code", flat=True)
+    return sorted(cities, key=lambda c: (-sizes.get(c, 0), c))
+
+
+def city_month(city: str, *, kind: str, month: str) -> MonthRun | None:
+    """The job's work for one city (see ``compute_month``); None: skipped."""
+    existing = MonthRun.objects.filter(kind=kind, city_code=city, month=month)
+    frozen = existing.filter(status=RunStatus.PUBLISHED).first()
+    if frozen is not None:
+        return frozen
+    counts_from_events(actor=None, kind=kind, city_code=city, month=month)
+    if not (
+        existing.exists()
+        or MonthlyCount.objects.filter(kind=kind, city_code=city, month=month).exists()
+    ):
+        return None  # no counts delivered: nothing to compute
+    try:
+        return month_compute(actor=None, kind=kind, city_code=city, month=month)
+    except ValidationError as exc:
+        log.warning("peace index %s %s %s not computed: %s", kind, city, month, exc)
+        return None
+
+
+def city_backfill(
+    city: str, *, kind: str, months: Sequence[str], publish: bool = False
+) -> int:
+    """A back-fill of one city (``services.months_backfill``, by nobody: a job);
+    the number of months computed."""
+    try:
+        runs = months_backfill(
+            actor=None, kind=kind, city_code=city, months=months, publish=publish
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"{city}: {'; '.join(exc.messages)}") from exc
+    return len(runs)
 
 
 def reports_deliver(run: MonthRun) -> int:

@@ -131,6 +131,8 @@ def test_the_command_back_fills_a_range(put_counts) -> None:  # type: ignore[no-
         "2026-03",
         "--city",
         CITY,
+        "--workers",
+        "2",
         stdout=out,
     )
     assert "2 months computed" in out.getvalue()
@@ -139,3 +141,16 @@ def test_the_command_back_fills_a_range(put_counts) -> None:  # type: ignore[no-
         "2026-02": "published",
         "2026-03": "computed",
     }
+
+
+@pytest.mark.django_db
+def test_the_cities_of_the_job_come_largest_first() -> None:
+    """Spread over workers, the cities with most areas start first."""
+    from civicgrid.peace_index.tasks import city_codes
+    from civicgrid.regions.models import Region
+
+    codes = city_codes()
+    cities = Region.objects.filter(level="city")
+    assert sorted(codes) == sorted(cities.values_list("region_code", flat=True))
+    sizes = [Region.objects.filter(city_code=c).count() for c in codes]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]

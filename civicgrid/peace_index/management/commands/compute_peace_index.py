@@ -1,6 +1,7 @@
 """Compute a month of the peace index (default: the previous month) for every city
 that has counts, or back-fill a range of months (see docs/peace-index.md)."""
 
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,9 +10,14 @@ from django.core.management.base import BaseCommand, CommandError
 from civicgrid.peace_index.catalogue import catalogue_install_default
 from civicgrid.peace_index.imports import parse_month
 from civicgrid.peace_index.models import IndexKind
-from civicgrid.peace_index.services import month_add, months_backfill
-from civicgrid.peace_index.tasks import compute_month, previous_month
-from civicgrid.regions.models import Region
+from civicgrid.peace_index.parallel import for_each_city
+from civicgrid.peace_index.services import month_add
+from civicgrid.peace_index.tasks import (
+    city_backfill,
+    city_codes,
+    compute_month,
+    previous_month,
+)
 
 
 class Command(BaseCommand):
@@ -27,13 +33,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--kind", choices=IndexKind.values, default=IndexKind.PEACE.value
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="cities computed in that many processes at once (PostgreSQL)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         month = opts["month"] or previous_month()
         if not opts["start"]:
             try:
                 runs = compute_month(
-                    kind=opts["kind"], month=month, cities=opts["city"]
+                    kind=opts["kind"],
+                    month=month,
+                    cities=opts["city"],
+                    workers=opts["workers"],
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
@@ -49,16 +64,11 @@ class Command(BaseCommand):
         while months[-1] < end:
             months.append(month_add(months[-1], 1))
         catalogue_install_default(actor=None, kind=opts["kind"])
-        cities = opts["city"] or list(
-            Region.objects.filter(level="city")
-            .order_by("region_code")
-            .values_list("region_code", flat=True)
-        )
-        for city in cities:
-            try:
-                runs = months_backfill(
-                    actor=None, kind=opts["kind"], city_code=city, months=months
-                )
-            except ValidationError as exc:
-                raise CommandError(f"{city}: {exc}") from exc
-            self.stdout.write(f"{opts['kind']} {city}: {len(runs)} months computed")
+        cities = opts["city"] or city_codes()
+        fill = partial(city_backfill, kind=opts["kind"], months=months)
+        try:
+            done = for_each_city(fill, cities, opts["workers"])
+        except ValidationError as exc:
+            raise CommandError(str(exc)) from exc
+        for city, count in zip(cities, done, strict=True):
+            self.stdout.write(f"{opts['kind']} {city}: {count} months computed")
