@@ -1,6 +1,7 @@
 """The case engine: one step of a dispute case, checked against the workflow version
 the case started with, recorded in its timeline, risk re-assessed and audited in the
-same transaction — the rules of the events engine (civicgrid.events.engine).
+same transaction — the shared step mechanism of civicgrid.core.steps (also the events
+engine's), with the mediators, effects and risk of disputes.
 
 A step is refused (nothing written) when the definition lacks the transition from the
 current state, the actor lacks the role or scope, a required field is missing, the
@@ -15,17 +16,27 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicgrid.accounts.models import Role
-from civicgrid.core.audit import audit_record
+from civicgrid.core import steps
+from civicgrid.core.workflow import Definition, Transition
 from civicgrid.disputes import risk
 from civicgrid.disputes.errors import DisputeError, NotPermitted, StaleVersion
 from civicgrid.disputes.models import Case, CaseAction
 from civicgrid.disputes.steps import EFFECTS
 from civicgrid.disputes.workflow import deadline_for, definition_of
-from civicgrid.events.workflow import Definition, Transition
 
 REGION_ROLES = {Role.CENTER_STAFF, Role.LEADER, Role.SYSADMIN}
+WORDING = steps.Wording(
+    error=DisputeError,
+    stale=StaleVersion,
+    no_step=gettext_lazy("The workflow has no step %(step)s."),
+    not_possible=gettext_lazy(
+        "“%(step)s” is not possible while the case is %(state)s."
+    ),
+    needs=gettext_lazy("“%(step)s” needs: %(fields)s"),
+)
 
 
 def definition_for(case: Case) -> Definition:
@@ -47,11 +58,8 @@ def authorise(actor: Any, case: Case, t: Transition) -> None:
         and case.mediator.kind in t.roles
     ):
         return
-    for role, prefix in actor.posts.filter(active=True).values_list(
-        "role", "region_code"
-    ):
-        if role not in t.roles:
-            continue
+    for post in steps.active_posts(actor, t.roles):
+        role, prefix = post.role, post.region_code
         if role in REGION_ROLES and case.region_code.startswith(prefix):
             return
         if role == Role.GRID_WORKER and (
@@ -62,18 +70,6 @@ def authorise(actor: Any, case: Case, t: Transition) -> None:
         _("Your posts do not allow “%(step)s” on case %(code)s.")
         % {"step": t.label, "code": case.code}
     )
-
-
-def _clean(t: Transition, data: Mapping[str, Any]) -> dict[str, Any]:
-    clean = {k: v for k, v in data.items() if v not in (None, "", [])}
-    missing = [f for f in t.fields if f not in clean]
-    if missing:
-        raise DisputeError(
-            _("“%(step)s” needs: %(fields)s")
-            % {"step": t.label, "fields": ", ".join(missing)},
-            field=missing[0],
-        )
-    return clean
 
 
 def case_act(
@@ -87,65 +83,43 @@ def case_act(
 ) -> Case:
     """Take one step of the case. ``version`` is the case version the caller saw."""
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("mediator", "workflow")
-            .get(pk=case_id)
+        case, definition, t = steps.open_step(
+            Case.objects.select_related("mediator", "workflow"),
+            case_id,
+            version,
+            definition_for,
+            transition,
+            WORDING,
         )
-        if case.version != version:
-            raise StaleVersion(case)
-        definition = definition_for(case)
-        t = definition.transitions.get(transition)
-        if t is None:
-            raise DisputeError(
-                _("The workflow has no step %(step)s.") % {"step": repr(transition)},
-                field="transition",
-            )
-        if case.state not in t.sources:
-            raise DisputeError(
-                _("“%(step)s” is not possible while the case is %(state)s.")
-                % {"step": t.label, "state": definition.label(case.state)},
-                field="transition",
-            )
         authorise(actor, case, t)
-        clean = _clean(t, data or {})
+        clean = steps.clean_fields(t, data or {}, WORDING)
         override = EFFECTS[t.effect](case, clean, actor) if t.effect else None
-        from_state, to_state = case.state, t.target(clean)
-        if definition.is_final(to_state):
-            case.deadline_at, case.deadline_kind = None, ""
-        elif override is not None:
-            case.deadline_kind = override[0]
-            case.deadline_at = override[1] or deadline_for(definition, override[0])
-        elif t.time_limit and to_state != from_state:
-            case.deadline_at = deadline_for(definition, t.time_limit)
-            case.deadline_kind = t.time_limit
-        if to_state == "closed" and from_state != "closed":
+        to_state = t.target(clean)
+        if to_state == "closed" and case.state != "closed":
             case.closed_at = timezone.now()
-        case.state = to_state
-        case.version += 1
-        CaseAction.objects.create(
+        from_state = steps.move(
+            case,
+            definition,
+            t,
+            to_state,
+            lambda kind: deadline_for(definition, kind),
+            override=override,
+        )
+        steps.record_step(
+            CaseAction,
             case=case,
-            transition=t.name,
+            t=t,
             from_state=from_state,
             to_state=to_state,
             actor=actor,
-            actor_label=actor.get_username(),
+            anonymous="system",
             note=note[:4000],
-            data={
-                k: (v if isinstance(v, str | int | float | bool) else str(v))
-                for k, v in clean.items()
-            },
+            data=clean,
             deadline_at=case.deadline_at,
         )
         risk.assess(case, step=t.name)
         case.save()
-        audit_record(
-            actor=actor,
-            action=f"disputes.case.{t.name}",
-            obj=case,
-            changes={
-                "state": [from_state, to_state],
-                "version": [version, case.version],
-            },
+        steps.audit_step(
+            actor, f"disputes.case.{t.name}", case, from_state, to_state, version
         )
     return case

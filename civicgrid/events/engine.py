@@ -1,5 +1,8 @@
 """The workflow engine: one step of an event's loop, checked against the definition
-the event started with, recorded in its timeline in the same transaction.
+the event started with, recorded in its timeline in the same transaction. The
+mechanism (lock and version, transition lookup, required fields, deadline, timeline
+row) is civicgrid.core.steps', shared with dispute cases; this module adds who
+may act (posts, departments' assignments, the reporter), the guards and the effects.
 
 Deadlines: a step with a time limit that changes the state (or escalates) starts a new
 deadline; a step without one keeps the running deadline (an extension request does not
@@ -18,8 +21,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from civicgrid.accounts.models import Department, Role, StaffPost
-from civicgrid.core.audit import audit_record
+from civicgrid.accounts.models import Department, Role
+from civicgrid.core import steps
 from civicgrid.events import workflow
 from civicgrid.events.errors import EventError, NotPermitted, StaleVersion
 from civicgrid.events.models import (
@@ -48,16 +51,17 @@ NEXT_LEVEL = {
     Level.COUNTY: Level.CITY,
 }
 DEPARTMENT_EFFECTS = {"sign_for", "send_back", "report_done"}
+WORDING = steps.Wording(
+    error=EventError,
+    stale=StaleVersion,
+    no_step="the workflow has no step %(step)s",
+    not_possible="“%(step)s” is not possible while the event is %(state)s",
+    needs="“%(step)s” needs: %(fields)s",
+)
 
 
 def definition_of(event: Event) -> workflow.Definition:
     return definition_by_id(event.workflow_id)
-
-
-def _active_posts(actor: Any) -> list[StaffPost]:
-    if actor is None or not actor.is_authenticated:
-        return []
-    return list(actor.posts.filter(active=True).select_related("department"))
 
 
 def authorise(
@@ -77,9 +81,7 @@ def authorise(
         )
     ):
         return None
-    for post in _active_posts(actor):
-        if post.role not in t.roles:
-            continue
+    for post in steps.active_posts(actor, t.roles):
         if post.role == Role.DEPARTMENT_STAFF:
             assigned = event.assignments.filter(
                 active=True, department=post.department_id
@@ -228,10 +230,7 @@ def _check_guard(event: Event, t: workflow.Transition) -> None:
 
 
 def _clean_fields(t: workflow.Transition, data: Mapping[str, Any]) -> dict[str, Any]:
-    clean = {k: v for k, v in data.items() if v not in (None, "", [])}
-    missing = [f for f in t.fields if f not in clean]
-    if missing:
-        raise EventError(f"“{t.label}” needs: {', '.join(missing)}", field=missing[0])
+    clean = steps.clean_fields(t, data, WORDING)
     if "hours" in clean:
         try:
             hours = float(clean["hours"])
@@ -259,85 +258,59 @@ def event_act(
 ) -> Event:
     """Take one step of the loop. ``version`` is the event version the caller saw."""
     with transaction.atomic():
-        # Lock the event row only: PostgreSQL refuses FOR UPDATE on the nullable
-        # side of the outer joins select_related makes.
-        event = (
-            Event.objects.select_for_update(of=("self",))
-            .select_related("matter", "workflow")
-            .get(pk=event_id)
+        event, definition, t = steps.open_step(
+            Event.objects.select_related("matter", "workflow"),
+            event_id,
+            version,
+            definition_of,
+            transition,
+            WORDING,
         )
-        if event.version != version:
-            raise StaleVersion(event)
-        definition = definition_of(event)
-        t = definition.transitions.get(transition)
-        if t is None:
-            raise EventError(
-                f"the workflow has no step {transition!r}", field="transition"
-            )
-        if event.state not in t.sources:
-            raise EventError(
-                f"“{t.label}” is not possible while the event is {definition.label(event.state)}",
-                field="transition",
-            )
         clean = _clean_fields(t, data or {})
         department = authorise(actor, event, t, tracking_token)
         if t.effect in DEPARTMENT_EFFECTS and department is None:
             department = _department_of(actor, event)
         _check_guard(event, t)
-        from_state = event.state
         stay = _apply_effect(event, t, clean, department)
         to_state = stay if stay is not None else t.target(clean)
-        if definition.is_final(to_state):
-            event.deadline_at, event.deadline_kind = None, ""
-        elif t.time_limit and (to_state != from_state or t.effect == "escalate"):
-            event.deadline_at = _deadline(
-                event.matter, event.severity, t.time_limit, definition.default_limits
-            )
-            event.deadline_kind = t.time_limit
-        event.closed_at = timezone.now() if definition.is_final(to_state) else None
-        event.state = to_state
-        event.version += 1
+        final = definition.is_final(to_state)
+        event.closed_at = timezone.now() if final else None
+        from_state = steps.move(
+            event,
+            definition,
+            t,
+            to_state,
+            lambda kind: _deadline(
+                event.matter, event.severity, kind, definition.default_limits
+            ),
+            restart=t.effect == "escalate",
+        )
         event.save()
-        action = EventAction.objects.create(
+        action = steps.record_step(
+            EventAction,
             event=event,
-            transition=t.name,
+            t=t,
             from_state=from_state,
             to_state=to_state,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=actor.get_username()
-            if actor is not None and actor.is_authenticated
-            else ("reporter" if tracking_token else "system"),
+            actor=actor,
+            anonymous="reporter" if tracking_token else "system",
             department=department,
             note=note,
-            data=_jsonable(clean),
+            data=clean,
+            scalars=(str, int, float, bool, list),
             deadline_at=event.deadline_at,
         )
         _attach(event, action, photos)
-        if definition.is_final(to_state) and to_state != "merged":
+        if final and to_state != "merged":
             notify(
                 reporters(event),
                 f"您反映的问题（{event.code}）已{definition.label(to_state)}",
                 event,
             )
-        audit_record(
-            actor=actor,
-            action=f"event.{t.name}",
-            obj=event,
-            changes={
-                "state": [from_state, to_state],
-                "version": [version, event.version],
-            },
-        )
+        steps.audit_step(actor, f"event.{t.name}", event, from_state, to_state, version)
     return event
 
 
 def _department_of(actor: Any, event: Event) -> Department | None:
     """A superuser acting on a department step acts for the lead department."""
     return event.lead_department
-
-
-def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        k: (v if isinstance(v, str | int | float | bool | list) else str(v))
-        for k, v in data.items()
-    }
