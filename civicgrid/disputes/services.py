@@ -14,6 +14,7 @@ from civicgrid.core import crypto
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
 from civicgrid.core.personal import id_number_is_valid
+from civicgrid.core.scope import covers
 from civicgrid.disputes import risk, selectors
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import (
@@ -280,13 +281,9 @@ def mediator_create(
     user: User | None = None,
     qualifications: str = "",
     max_load: int = 10,
+    available: bool = True,
 ) -> Mediator:
-    if kind not in Mediator.Kind.values:
-        raise DisputeError(_("Unknown kind."), field="kind")
-    if any(s not in DisputeType.values for s in specialties):
-        raise DisputeError(_("Unknown dispute type."), field="specialties")
-    if not regions or not Region.objects.filter(region_code=regions[0]).exists():
-        raise DisputeError(_("Unknown area."), field="regions")
+    _check_profile(kind, specialties, regions, max_load)
     with transaction.atomic():
         m = Mediator.objects.create(
             name=name,
@@ -299,8 +296,93 @@ def mediator_create(
             user=user,
             qualifications=qualifications,
             max_load=max_load,
+            available=available,
         )
         audit_record(actor=actor, action="disputes.mediator.create", obj=m)
+    return m
+
+
+def _check_profile(
+    kind: str, specialties: Sequence[str], regions: Sequence[str], max_load: int
+) -> None:
+    if kind not in Mediator.Kind.values:
+        raise DisputeError(_("Unknown kind."), field="kind")
+    if any(s not in DisputeType.values for s in specialties):
+        raise DisputeError(_("Unknown dispute type."), field="specialties")
+    known = set(
+        Region.objects.filter(region_code__in=list(regions)).values_list(
+            "region_code", flat=True
+        )
+    )
+    if not regions or any(r not in known for r in regions):
+        raise DisputeError(_("Unknown area."), field="regions")
+    if not 1 <= max_load <= 1000:
+        raise DisputeError(
+            _("The maximum of open cases is from 1 to 1000."), field="max_load"
+        )
+
+
+MEDIATOR_FIELDS = (
+    "kind",
+    "regions",
+    "specialties",
+    "organisation",
+    "qualifications",
+    "max_load",
+    "available",
+    "user",
+)
+
+
+def mediator_update(
+    *, actor: Any, mediator: Mediator, scope: Sequence[str], **changes: Any
+) -> Mediator:
+    """Change a pool member's profile: any of MEDIATOR_FIELDS (the name and home
+    area are who the member is; the first of ``regions`` is the home). Scoped:
+    every area the member serves, before and after, lies in ``scope``. The audit
+    names each changed field with its old and new value (ids for the organisation
+    and the account). An account of another member is refused."""
+    unknown = set(changes) - set(MEDIATOR_FIELDS)
+    if unknown:
+        raise DisputeError(_("Unknown field."), field=sorted(unknown)[0])
+    with transaction.atomic():
+        m = Mediator.objects.select_for_update().get(pk=mediator.pk)
+        new = {f: changes.get(f, getattr(m, f)) for f in MEDIATOR_FIELDS}
+        new["regions"] = list(new["regions"])
+        new["specialties"] = list(new["specialties"])
+        if not all(covers(scope, r) for r in [*m.regions, *new["regions"]]):
+            raise NotPermitted(_("This pool member serves areas outside your scope."))
+        if new["regions"][:1] != m.regions[:1]:
+            raise DisputeError(
+                _("The home area is who the member is; add a new member."),
+                field="regions",
+            )
+        _check_profile(
+            new["kind"], new["specialties"], new["regions"], int(new["max_load"])
+        )
+        user = new["user"]
+        if (
+            user is not None
+            and Mediator.objects.filter(user=user).exclude(pk=m.pk).exists()
+        ):
+            raise DisputeError(
+                _("The account belongs to another pool member."), field="user"
+            )
+        diff: dict[str, list[Any]] = {}
+        for f in MEDIATOR_FIELDS:
+            before, after = getattr(m, f), new[f]
+            if f in ("organisation", "user"):
+                before = getattr(m, f"{f}_id")
+                after = after.pk if after is not None else None
+            if before != after:
+                diff[f] = [before, after]
+                setattr(m, f, new[f])
+        if not diff:
+            return m
+        m.save(update_fields=list(diff))
+        audit_record(
+            actor=actor, action="disputes.mediator.update", obj=m, changes=diff
+        )
     return m
 
 

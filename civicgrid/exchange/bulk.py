@@ -29,6 +29,7 @@ from civicgrid.events.catalogue import (
     catalogue_import_xlsx,
     catalogue_template_xlsx,
 )
+from civicgrid.exchange import bulk_pool as pool
 from civicgrid.exchange import bulk_sheets as sheets
 from civicgrid.peace_index.imports import counts_import, parse_month
 from civicgrid.peace_index.models import CountImport, IndexKind, MonthlyCount
@@ -235,9 +236,9 @@ for _kind in (
     ),
     Kind(
         "experts",
-        sheets.EXPERTS.title,
+        pool.EXPERTS.title,
         _has("disputes.add_mediator"),
-        *_one_sheet(sheets.EXPERTS, sheets.experts_rows, sheets.experts_check),
+        *_one_sheet(pool.EXPERTS, pool.experts_rows, pool.experts_check),
     ),
     Kind(
         "counts",

@@ -2,10 +2,10 @@
 disputes app's expert and mediator pool. A workbook has a row of labels, a row of
 machine keys, then one row per record; an export has the same shape, so it imports
 back unchanged. A row naming a record that already exists with the same values is
-counted as unchanged. One naming an existing department or grid-staff person with
-other values updates it (audited, through the accounts services); blank cells and a
-masked phone say "unchanged". A pool member (disputes) with other values is refused:
-the pool is changed in the back office. Nothing is written unless every row is good."""
+counted as unchanged. One naming an existing department, grid-staff person or pool
+member (disputes, by name and home area) with other values updates it (audited,
+through the accounts and disputes services); blank cells and a masked phone say
+"unchanged" where the column says so. Nothing is written unless every row is good."""
 
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,8 +23,6 @@ from civicgrid.accounts.models import Department, Role, StaffPost, User
 from civicgrid.core.personal import PersonalKind, mask
 from civicgrid.core.reports import ImportReport
 from civicgrid.core.scope import covers, prefixes_q
-from civicgrid.disputes import services as disputes
-from civicgrid.disputes.models import DisputeType, MediationOrganisation, Mediator
 from civicgrid.events.catalogue_sheets import aliases, norm
 from civicgrid.regions.models import Grid, Region
 
@@ -53,6 +51,8 @@ class Sheet:
     example: tuple[str, ...]
     # Columns whose cell is one of a list of codes: a drop-down in the template.
     choices: Mapping[str, Callable[[], list[str]]] = field(default_factory=dict)
+    # Columns a workbook may lack (added later: files made before still import).
+    optional: frozenset[str] = frozenset()
 
     @property
     def keys(self) -> list[str]:
@@ -106,15 +106,16 @@ def read_sheet(
         header: list[str] | None = None
         for line, raw in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
             cells = [_text(v) for v in raw]
+            required = [k for k in sheet.keys if k not in sheet.optional]
             if header is None:
-                if set(sheet.keys) <= set(cells):
+                if set(required) <= set(cells):
                     header = cells
                 elif line > 2:
                     report.error(
                         name,
                         line,
                         _("no heading row naming the columns %(c)s")
-                        % {"c": ", ".join(sheet.keys)},
+                        % {"c": ", ".join(required)},
                     )
                     return
                 continue
@@ -123,7 +124,7 @@ def read_sheet(
             if line > MAX_ROWS:
                 report.error(name, line, _("too many rows"))
                 return
-            at = {k: header.index(k) for k in sheet.keys}
+            at = {k: header.index(k) if k in header else len(cells) for k in sheet.keys}
             yield line, {k: cells[i] if i < len(cells) else "" for k, i in at.items()}
     finally:
         wb.close()
@@ -368,184 +369,6 @@ def staff_check(
             return accounts.staff_post_create(
                 actor=actor, user=person, role=role, grid=g
             )
-
-        writes.append(Write(line, CREATED, write))
-    return writes
-
-
-# --- the expert and mediator pool (disputes) -------------------------------------------
-
-EXPERTS = Sheet(
-    "experts",
-    gettext_lazy("experts and mediators"),
-    (
-        ("name", gettext_lazy("name")),
-        ("kind", gettext_lazy("kind")),
-        ("region", gettext_lazy("home region code")),
-        ("also_serves", gettext_lazy("other region codes served")),
-        ("specialties", gettext_lazy("specialties (dispute types)")),
-        ("organisation", gettext_lazy("organisation")),
-        ("qualifications", gettext_lazy("qualifications")),
-        ("max_load", gettext_lazy("maximum open cases")),
-        ("username", gettext_lazy("account (username)")),
-    ),
-    (
-        "赵专家",
-        "expert",
-        "370303",
-        "370302",
-        "marriage_family,neighbours",
-        "",
-        "律师",
-        "10",
-        "",
-    ),
-    {"kind": lambda: list(Mediator.Kind.values)},
-)
-SEPARATORS = str.maketrans({c: "," for c in "，、;； "})
-
-
-def _split(text: str) -> list[str]:
-    return [p for p in text.translate(SEPARATORS).split(",") if p]
-
-
-def experts_rows(scope: Sequence[str]) -> list[list[Any]]:
-    qs = (
-        Mediator.objects.filter(prefixes_q(scope))
-        .select_related("organisation", "user")
-        .order_by("region_code", "name", "pk")
-    )
-    return [
-        [
-            m.name,
-            m.kind,
-            m.region_code,
-            ",".join(m.regions[1:]),
-            ",".join(m.specialties),
-            m.organisation.name if m.organisation else "",
-            m.qualifications,
-            m.max_load,
-            m.user.username if m.user else "",
-        ]
-        for m in qs
-    ]
-
-
-def _mediator_state(m: Mediator) -> tuple[Any, ...]:
-    return (
-        m.kind,
-        list(m.regions),
-        sorted(m.specialties),
-        m.organisation_id,
-        m.qualifications,
-        m.max_load,
-        m.user_id,
-    )
-
-
-def experts_check(
-    rows: Sequence[tuple[int, dict[str, str]]],
-    scope: Sequence[str],
-    report: ImportReport,
-    name: str,
-) -> list[Write]:
-    kinds = _codes(lambda: ((k.value, str(k.label)) for k in Mediator.Kind))
-    types = _codes(lambda: ((t.value, str(t.label)) for t in DisputeType))
-    writes: list[Write] = []
-    seen: dict[tuple[str, str], int] = {}
-    for line, r in rows:
-        kind = kinds.get(norm(r["kind"]), "")
-        home = _region(r["region"])
-        served = [_region(c) for c in _split(r["also_serves"])]
-        specialties = [types.get(norm(s), "") for s in _split(r["specialties"])]
-        orgs = list(
-            MediationOrganisation.objects.filter(
-                prefixes_q(scope), name=r["organisation"]
-            )
-        )
-        user = User.objects.filter(username=r["username"]).first()
-        problem = None
-        if not r["name"] or len(r["name"]) > 60:
-            problem = _("a name of 1 to 60 characters is required")
-        elif not kind:
-            problem = _("kind must be one of %(k)s") % {
-                "k": ", ".join(Mediator.Kind.values)
-            }
-        elif home is None or None in served:
-            problem = _("unknown region in %(c)s") % {
-                "c": " ".join([r["region"], r["also_serves"]]).strip()
-            }
-        elif not all(covers(scope, g.region_code) for g in [home, *served] if g):
-            problem = _("%(c)s is outside your scope") % {"c": r["region"]}
-        elif "" in specialties:
-            problem = _("unknown dispute type in %(s)s") % {"s": r["specialties"]}
-        elif r["organisation"] and len(orgs) != 1:
-            problem = _("no single organisation named %(o)s in your scope") % {
-                "o": r["organisation"]
-            }
-        elif r["username"] and user is None:
-            problem = _("unknown account %(u)s") % {"u": r["username"]}
-        elif not (r["max_load"] or "10").isdigit() or not (
-            1 <= int(r["max_load"] or "10") <= 1000
-        ):
-            problem = _("maximum open cases must be a whole number from 1 to 1000")
-        if problem:
-            report.error(name, line, problem)
-            continue
-        assert home is not None
-        key = (r["name"], home.region_code)
-        if key in seen:
-            report.error(name, line, _("same person as line %(n)s") % {"n": seen[key]})
-            continue
-        seen[key] = line
-        values: dict[str, Any] = {
-            "kind": kind,
-            "regions": [home.region_code, *(g.region_code for g in served if g)],
-            "specialties": specialties,
-            "organisation": orgs[0] if orgs else None,
-            "qualifications": r["qualifications"],
-            "max_load": int(r["max_load"] or "10"),
-            "user": user,
-        }
-        same = [
-            m
-            for m in Mediator.objects.filter(
-                name=r["name"], region_code=home.region_code
-            )
-        ]
-        if same:
-            wanted = (
-                kind,
-                values["regions"],
-                sorted(specialties),
-                orgs[0].pk if orgs else None,
-                r["qualifications"],
-                values["max_load"],
-                user.pk if user else None,
-            )
-            if any(_mediator_state(m) == wanted for m in same):
-                report.skipped += 1
-            else:
-                report.error(
-                    name,
-                    line,
-                    _(
-                        "%(n)s is in the pool with other values; change it in the back office"
-                    )
-                    % {"n": r["name"]},
-                )
-            continue
-        if user is not None and Mediator.objects.filter(user=user).exists():
-            report.error(
-                name,
-                line,
-                _("account %(u)s already belongs to another pool member")
-                % {"u": r["username"]},
-            )
-            continue
-
-        def write(actor: Any, n: str = r["name"], v: dict[str, Any] = values) -> Any:
-            return disputes.mediator_create(actor=actor, name=n, **v)
 
         writes.append(Write(line, CREATED, write))
     return writes

@@ -2,7 +2,8 @@
 changed values updates the departments and grid-staff people it names (audited,
 personal data kept encrypted), the report says created / updated / unchanged, a
 masked phone means unchanged, nothing is written unless every row is good, people
-outside the importer's regions are refused, and the pool (disputes) stays refused."""
+outside the importer's regions are refused; pool members (disputes) are updated
+through their service with the same rules."""
 
 import io
 from typing import Any
@@ -17,12 +18,14 @@ from civicgrid.accounts.models import Department, Role, User
 from civicgrid.conftest import PASSWORD
 from civicgrid.core.models import AuditRecord
 from civicgrid.disputes import services as disputes
+from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.exchange.tests.test_bulk import (
     exported,
     grid_code,
     report_of,
     sheet_rows,
     upload,
+    with_rows,
 )
 from civicgrid.regions.models import Grid, Region
 
@@ -162,14 +165,100 @@ def test_people_outside_the_importers_regions_are_not_changed(
     assert not person.posts.filter(grid__code=here).exists()
 
 
-def test_the_pool_is_not_updated_in_bulk(root: Client) -> None:
-    disputes.mediator_create(
+def test_pool_members_updated_by_a_reuploaded_sheet(
+    client: Client, make_staff: Any
+) -> None:
+    """An exported pool sheet with a member's qualifications, maximum and
+    availability changed updates that member through disputes.mediator_update
+    (audited); a bad row beside it, a member also serving another county, or a
+    replaced account is refused by line, with nothing written."""
+    mine = disputes.mediator_create(
         actor=None, name="池中人", kind="mediator", regions=["370303"]
     )
-    data = exported(root, "experts")
-    answer = upload(root, "experts", edited(data, {("池中人", 6): "律师"}))
+    disputes.mediator_create(
+        actor=None, name="跨区人", kind="expert", regions=["370303", "370302"]
+    )
+    linked = disputes.mediator_create(
+        actor=None,
+        name="有号人",
+        kind="mediator",
+        regions=["370303001"],
+        user=make_staff("pool_acct", Role.MEDIATOR, region="370303001"),
+    )
+    sysadmin = make_staff("bulk_pool_sys", Role.SYSADMIN, region="370303")
+    client.force_login(sysadmin)
+    data = exported(client, "experts")
+    names = [r[0] for r in sheet_rows(data)[2:]]
+    assert {"池中人", "跨区人", "有号人"} <= set(names)  # by home area
+    changed = edited(
+        data, {("池中人", 6): "律师", ("池中人", 7): 3, ("池中人", 9): "否"}
+    )
+
+    answer = upload(client, "experts", changed)
+
+    assert answer.status_code == 200, report_of(answer).errors
+    report = report_of(answer)
+    assert (report.created, report.updated, report.skipped) == (0, 1, len(names) - 1)
+    line = 3 + names.index("池中人")
+    (note,) = report.notes
+    assert str(line) in note and note in answer.content.decode()
+    mine.refresh_from_db()
+    assert (mine.qualifications, mine.max_load, mine.available) == ("律师", 3, False)
+    audit = AuditRecord.objects.get(action="disputes.mediator.update")
+    assert audit.actor == sysadmin and set(audit.changes) == {
+        "qualifications",
+        "max_load",
+        "available",
+    }
+
+    # a good change beside bad rows: every bad line reported, nothing written
+    bad = with_rows(
+        edited(
+            changed,
+            {
+                ("池中人", 6): "调解员证",
+                ("有号人", 8): "bulk_pool_sys",  # another account
+                ("跨区人", 6): "医师",  # also serves 淄川区
+            },
+        ),
+        [["新人", "judge", "370303", "", "", "", "", "", "", ""]],
+    )
+    answer = upload(client, "experts", bad)
     assert answer.status_code == 400
-    (error,) = report_of(answer).errors
-    assert (
-        error.line == 3 and "池中人" in error.reason
-    )  # "… change it in the back office"
+    lines = sorted(e.line for e in report_of(answer).errors)
+    assert lines == sorted(
+        [3 + names.index("有号人"), 3 + names.index("跨区人"), len(names) + 3]
+    )
+    mine.refresh_from_db()
+    linked.refresh_from_db()
+    assert mine.qualifications == "律师" and linked.user == User.objects.get(
+        username="pool_acct"
+    )
+
+
+def test_mediator_update_is_scoped_and_audited(make_staff: Any) -> None:
+    """The service: only the fields that change are written and audited (nothing
+    when none does); a member serving an area outside the actor's scope, or a new
+    home area, is refused."""
+    m = disputes.mediator_create(
+        actor=None, name="服务人", kind="mediator", regions=["370303"]
+    )
+    actor = make_staff("pool_svc", Role.SYSADMIN, region="370303")
+    disputes.mediator_update(
+        actor=actor, mediator=m, scope=["370303"], specialties=["neighbours"]
+    )
+    disputes.mediator_update(
+        actor=actor, mediator=m, scope=["370303"], specialties=["neighbours"]
+    )
+    (audit,) = AuditRecord.objects.filter(action="disputes.mediator.update")
+    assert audit.changes == {"specialties": [[], ["neighbours"]]}
+    with pytest.raises(NotPermitted):
+        disputes.mediator_update(
+            actor=actor, mediator=m, scope=["370303"], regions=["370303", "370302"]
+        )
+    with pytest.raises(DisputeError):
+        disputes.mediator_update(
+            actor=actor, mediator=m, scope=["3703"], regions=["370302"]
+        )
+    m.refresh_from_db()
+    assert m.regions == ["370303"] and m.specialties == ["neighbours"]
