@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from civicgrid.core import scope
@@ -78,7 +79,7 @@ def _choice(text: str, labels: Mapping[str, str], default: str) -> str:
     if not text:
         return default
     if text not in labels:
-        raise RegistryError(f"unknown value {text!r}")
+        raise RegistryError(_("unknown value %(v)r") % {"v": text})
     return labels[text]
 
 
@@ -95,13 +96,16 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
     try:
         rows = iter(list(read_table(content, file_name)))
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one report line
-        report.error(file_name, 0, f"unreadable file (CSV in UTF-8 or .xlsx): {exc}")
+        reason = _("unreadable file (CSV in UTF-8 or .xlsx)")
+        report.error(file_name, 0, f"{reason}: {exc}")
         raise ImportRejected(report) from None
     header = next(rows, None)
     columns = _columns(header[1] if header else [])
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in columns]
     if missing:
-        report.error(file_name, 1, f"missing columns: {', '.join(missing)}")
+        report.error(
+            file_name, 1, _("missing columns: %(c)s") % {"c": "、".join(missing)}
+        )
         raise ImportRejected(report)
     for line, row in rows:
         if not any(v not in (None, "") for v in row):
@@ -112,9 +116,11 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
                 grids[code] = Grid.objects.filter(code=code).first()
             grid = grids[code]
             if grid is None or not scope.covers(prefixes, grid.code):
-                raise RegistryError(f"grid {code!r} is not in your regions")
+                raise RegistryError(
+                    _("grid %(code)r is not in your regions") % {"code": code}
+                )
             if not address:
-                raise RegistryError("the address is required")
+                raise RegistryError(_("the address is required"))
             entry = {
                 "name": _text(row, columns, "name"),
                 "id_number": _text(row, columns, "id_number"),
@@ -135,20 +141,24 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
             number = _person_values(entry, line).get("id_number", "")
             if number:
                 if number in ids_seen:
-                    raise RegistryError(f"ID number also on line {ids_seen[number]}")
+                    raise RegistryError(
+                        _("ID number also on line %(n)d") % {"n": ids_seen[number]}
+                    )
                 ids_seen[number] = line
                 if Person.objects.filter(
                     blind_match("id_index", number),
                     city_code=grid.city_code,
                     active=True,
                 ).exists():
-                    raise RegistryError("this ID number is already registered")
+                    raise RegistryError(_("this ID number is already registered"))
             key = (grid.code, address[:200])
             if key not in households:
                 if Household.objects.filter(grid=grid, address=key[1]).exists():
                     raise RegistryError(
-                        "a household at this address is already registered "
-                        "(update it by an information collection)"
+                        _(
+                            "a household at this address is already registered "
+                            "(update it by an information collection)"
+                        )
                     )
                 households[key] = {
                     "grid": grid,

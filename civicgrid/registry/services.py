@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from shapely.geometry import Point
 
 from civicgrid.core import crypto, scope
@@ -89,10 +90,12 @@ def _position(
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise RegistryError("longitude and latitude go together", field=field) from None
+        raise RegistryError(
+            _("longitude and latitude go together"), field=field
+        ) from None
     if not valid_lon_lat(x, y):
         raise RegistryError(
-            "longitude must be within ±180 and latitude within ±90", field=field
+            _("longitude must be within ±180 and latitude within ±90"), field=field
         )
     return x, y
 
@@ -105,11 +108,13 @@ def _household_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "address" in fields:
         address = str(fields["address"] or "").strip()
         if not address:
-            raise RegistryError("the address is required", field="address")
+            raise RegistryError(_("the address is required"), field="address")
         out["address"] = address[:200]
     if "kind" in fields:
         if fields["kind"] not in HouseKind.values:
-            raise RegistryError(f"unknown dwelling {fields['kind']!r}", field="kind")
+            raise RegistryError(
+                _("unknown dwelling %(v)r") % {"v": fields["kind"]}, field="kind"
+            )
         out["kind"] = fields["kind"]
     if "lon" in fields or "lat" in fields:
         out["lon"], out["lat"] = _position(fields.get("lon"), fields.get("lat"))
@@ -124,25 +129,32 @@ def _person_values(entry: Mapping[str, Any], n: int) -> dict[str, Any]:
     if "name" in entry:
         name = str(entry["name"] or "").strip()
         if not name:
-            raise RegistryError(f"{where}: the name is required", field="persons")
+            raise RegistryError(
+                f"{where}: {_('the name is required')}", field="persons"
+            )
         out["name"] = name[:50]
     if "id_number" in entry:
         number = str(entry["id_number"] or "").strip().upper()
         if number and not id_number_is_valid(number):
             raise RegistryError(
-                f"{where}: invalid ID number (GB 11643 check digit)", field="persons"
+                f"{where}: {_('invalid ID number (GB 11643 check digit)')}",
+                field="persons",
             )
         out["id_number"] = number
     if "phone" in entry:
         phone = str(entry["phone"] or "").strip()
         if phone and not PHONE.match(phone):
-            raise RegistryError(f"{where}: invalid phone number", field="persons")
+            raise RegistryError(
+                f"{where}: {_('invalid phone number')}", field="persons"
+            )
         out["phone"] = phone
     for key, choices in (("relation", Relation), ("residence", Residence)):
         if key in entry:
             if entry[key] not in choices.values:
                 raise RegistryError(
-                    f"{where}: unknown {key} {entry[key]!r}", field="persons"
+                    f"{where}: "
+                    + _("unknown %(key)s %(v)r") % {"key": key, "v": entry[key]},
+                    field="persons",
                 )
             out[key] = entry[key]
     if "groups" in entry:
@@ -150,7 +162,9 @@ def _person_values(entry: Mapping[str, Any], n: int) -> dict[str, Any]:
         if not isinstance(groups, list) or any(
             g not in SpecialGroup.values for g in groups
         ):
-            raise RegistryError(f"{where}: unknown special group", field="persons")
+            raise RegistryError(
+                f"{where}: {_('unknown special group')}", field="persons"
+            )
         out["groups"] = Person.groups_text(groups)
     if "active" in entry:
         out["active"] = bool(entry["active"])
@@ -186,12 +200,13 @@ def _apply_persons(
             person = household.persons.filter(pk=entry["id"]).first()
             if person is None:
                 raise RegistryError(
-                    f"persons[{n}]: not a member of this household", field="persons"
+                    f"persons[{n}]: {_('not a member of this household')}",
+                    field="persons",
                 )
         else:
             if "name" not in values:
                 raise RegistryError(
-                    f"persons[{n}]: the name is required", field="persons"
+                    f"persons[{n}]: {_('the name is required')}", field="persons"
                 )
             person = Person(
                 household=household,
@@ -204,7 +219,8 @@ def _apply_persons(
             and _id_taken(household.city_code, number, person.pk)
         ):
             raise RegistryError(
-                f"persons[{n}]: this ID number is already registered in the city",
+                f"persons[{n}]: "
+                + _("this ID number is already registered in the city"),
                 field="persons",
             )
         if "groups" in values:
@@ -245,15 +261,17 @@ def household_collect(
         with transaction.atomic():
             if household is None:
                 if grid is None:
-                    raise RegistryError("a new household needs its grid", field="grid")
+                    raise RegistryError(
+                        _("a new household needs its grid"), field="grid"
+                    )
                 _in_scope(actor, grid.code)
                 if "address" not in values:
-                    raise RegistryError("the address is required", field="address")
+                    raise RegistryError(_("the address is required"), field="address")
                 if Household.objects.filter(
                     grid=grid, address=values["address"]
                 ).exists():
                     raise RegistryError(
-                        "a household at this address is already registered",
+                        _("a household at this address is already registered"),
                         field="address",
                     )
                 household = Household.objects.create(
@@ -283,7 +301,7 @@ def household_collect(
                     .exists()
                 ):
                     raise RegistryError(
-                        "a household at this address is already registered",
+                        _("a household at this address is already registered"),
                         field="address",
                     )
                 household.version += 1
@@ -349,18 +367,21 @@ def visit_record(
         return first, False
     _in_scope(actor, household.region_code)
     if kind not in VisitKind.values:
-        raise RegistryError(f"unknown kind of visit {kind!r}", field="kind")
+        raise RegistryError(
+            _("unknown kind of visit %(v)r") % {"v": kind}, field="kind"
+        )
     now = timezone.now()
     visited_at = visited_at or now
     if visited_at > now + CLOCK_SKEW or visited_at < now - OLDEST_VISIT:
         raise RegistryError(
-            "the visit time must lie within the last 90 days", field="visited_at"
+            _("the visit time must lie within the last 90 days"), field="visited_at"
         )
     x, y = _position(lon, lat)
     title = (follow_up_title or "").strip()
     if follow_up and not (title or notes.strip()):
         raise RegistryError(
-            "say what needs following up (a title or notes)", field="follow_up_title"
+            _("say what needs following up (a title or notes)"),
+            field="follow_up_title",
         )
     try:
         with transaction.atomic():

@@ -101,7 +101,7 @@ def test_one_id_number_lives_once_in_a_city(
     cast: Cast, household: Callable[..., Household]
 ) -> None:
     household("甲1号", persons=[{"name": "赵一", "id_number": ID_B}])
-    with pytest.raises(RegistryError, match="already registered"):
+    with pytest.raises(RegistryError, match="已在本市登记"):
         household("乙2号", persons=[{"name": "赵一", "id_number": ID_B}])
     assert Household.objects.count() == 1
 

@@ -218,6 +218,7 @@ def test_the_import_page_reports_bad_rows_and_writes_nothing(
     body = answer.content.decode()
     assert answer.status_code == 400 and "未导入任何数据" in body
     assert "<td>2</td>" in body and "<td>4</td>" in body and "<td>3</td>" not in body
+    assert "身份证号码有误" in body and "住址为必填项" in body
     assert not Household.objects.exists() and not Person.objects.exists()
     assert town.post(f"{LIST}import/", {}).status_code == 400
     good = io.BytesIO(xlsx([[g, "新1号", None, "乙"], [g, "新1号", None, "丙"]]))
