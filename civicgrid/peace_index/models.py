@@ -1,5 +1,7 @@
 """Peace index tables: versioned catalogue, monthly counts, runs, results, warnings."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -227,6 +229,24 @@ class MonthRun(models.Model):
         return self.status == RunStatus.PUBLISHED
 
 
+class TextJSONField(models.JSONField):  # type: ignore[type-arg]
+    """JSON kept as written: PostgreSQL's ``json`` rather than ``jsonb`` (the
+    other databases store JSON as text anyway). For a column only ever written
+    in bulk and read whole, never searched: a month writes tens of thousands of
+    values, and parsing each into ``jsonb`` cost PostgreSQL a third of the
+    COPY. Reads give the same Python values."""
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            return value  # psycopg decodes ``json`` itself
+        return super().from_db_value(value, expression, connection)
+
+
 class AreaResult(models.Model):
     """The figures of one area in one run: rates, values, index, rank, explanation."""
 
@@ -276,7 +296,7 @@ class AreaResult(models.Model):
     warning_reasons = models.JSONField(_("warning reasons"), default=list)
     # [[code, count, raw, stabilised, level rate, excess], …] (selectors.explain);
     # every item's figures are recomputed from the inputs: services.area_items
-    drivers = models.JSONField(_("items that drove it"), default=list)
+    drivers = TextJSONField(_("items that drove it"), default=list)
 
     class Meta:
         verbose_name = _("area result")
