@@ -134,6 +134,7 @@ def test_a_household_with_masked_members_and_its_timeline(
     assert page.count('data-kind="collection"') == 2
     assert page.count('data-kind="visit"') == 1 and "楼道堆物" in page
     assert "住户登记" in page and "/workbench/events/" in page
+    assert "<th>姓名</th>" in page and "需要跟进" in page and "数据来源" in page
     # A leader may not unmask: the restricted group is not shown to them.
     seen = signed_in(leader).get(f"{LIST}{home.pk}/").content.decode()
     assert "独居老人" in seen and "吸毒人员" not in seen
