@@ -105,6 +105,17 @@ with CaptureQueriesContext(connection) as q:
     post(ib.INTAKE)
 out["statements"] = [x["sql"][:160] for x in q.captured_queries]
 out["intake"] = measure(ib.INTAKE)
+if len(sys.argv) > 3:  # a cProfile of the intake requests, functions by own CPU
+    import cProfile, io, pstats
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    for _ in range(N):
+        post(ib.INTAKE)
+    prof.disable()
+    buf = io.StringIO()
+    st = pstats.Stats(prof, stream=buf)
+    st.sort_stats(sys.argv[3]).print_stats(int(sys.argv[4]))
+    out["cprofile"] = buf.getvalue()
 out["steps"] = {k: {"wall_ms": W[k] / N * 1e3, "cpu_ms": C[k] / N * 1e3}
                 for k in sorted(W, key=lambda k: -W[k])}
 print(json.dumps(out))
@@ -116,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reports", type=int, default=500)
     ap.add_argument("--code-root", type=Path, default=ROOT)
     ap.add_argument("--tag", default="")
+    ap.add_argument(
+        "--cprofile",
+        default="",
+        help="also print a cProfile of the intake sorted by this key (tottime, cumtime)",
+    )
+    ap.add_argument("--top", type=int, default=60, help="cProfile rows printed")
     ap.add_argument("--results", type=Path, default=RESULTS_DIR)
     args = ap.parse_args(argv)
     code_root = args.code_root.resolve()
@@ -131,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             points = prepare_database(env, 200, cwd=code_root)
             log(f"== {args.reports} reports, one at a time")
             out = subprocess.run(  # noqa: S603
-                [sys.executable, "-c", PROBE, str(args.reports), json.dumps(points)],
+                [sys.executable, "-c", PROBE, str(args.reports), json.dumps(points)]
+                + ([args.cprofile, str(args.top)] if args.cprofile else []),
                 env=env,
                 cwd=code_root,
                 check=True,
@@ -158,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in result["steps"].items()
     ]
     lines += ["statements:"] + [f"  {s}" for s in result["statements"]]
+    if "cprofile" in result:
+        lines += ["", result["cprofile"]]
     result["summary_text"] = "\n".join(lines) + "\n"
     log(result["summary_text"])
     args.results.mkdir(parents=True, exist_ok=True)

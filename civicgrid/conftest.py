@@ -22,6 +22,17 @@ SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 PASSWORD = "Test#Passw0rd"
 
 
+def clear_rates() -> None:
+    """Forget every request counted by the rates (civicgrid.core.ratelimit) and the
+    shared cache, as if the callers had come a day later."""
+    from django.core.cache import cache
+
+    from civicgrid.core.models import RateCount
+
+    RateCount.objects.all().delete()
+    cache.clear()
+
+
 def shared_data(*parts: str) -> Path:
     """A file of ../shared/data; CI must have it, elsewhere the test is skipped."""
     path = SHARED_DATA.joinpath(*parts)

@@ -360,6 +360,8 @@ CIVICGRID_SCHEDULE = [
     {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
     # expired entries of the shared cache (CACHES), so its table stays small
     {"task": "civicgrid.exchange.tasks.purge_cache", "every_minutes": 10},
+    # request counts of the rates (civicgrid.core.ratelimit) past their windows
+    {"task": "civicgrid.core.tasks.purge_rate_counts", "every_minutes": 10},
     {
         "task": "civicgrid.peace_index.tasks.compute_previous_month",
         "monthly_day": 1,

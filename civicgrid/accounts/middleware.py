@@ -1,6 +1,7 @@
 """Account security on every request: session time limits, the second factor and
 password age, a rate limit on the login forms, and no caching of personal data."""
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,9 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from civicgrid.accounts.security import refusal_for
+from civicgrid.core.ratelimit import WindowRateThrottle
 
 AUTH_AT = "_civicgrid_auth_at"  # when the password was proven (epoch seconds)
 SEEN_AT = "_civicgrid_seen_at"  # the session's last request
@@ -109,9 +110,9 @@ class NoStoreMiddleware:
         return response
 
 
-class LoginRateThrottle(SimpleRateThrottle):
-    """Login attempts per source address (DRF's throttle on its cache), whatever the
-    user name: password spraying across many names is slowed down too."""
+class LoginRateThrottle(WindowRateThrottle):
+    """Login attempts per source address (a DRF throttle counted in the database,
+    civicgrid.core.ratelimit), whatever the user name: password spraying across many names is slowed down too."""
 
     scope = "login"
 
@@ -156,6 +157,6 @@ class LoginRateLimitMiddleware:
                     content_type="text/plain; charset=utf-8",
                 )
                 if wait is not None:
-                    response["Retry-After"] = str(int(wait) + 1)
+                    response["Retry-After"] = str(max(math.ceil(wait), 1))
                 return response
         return self.get_response(request)

@@ -41,3 +41,21 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+
+class RateCount(models.Model):
+    """Requests counted in one window of one rate bucket (civicgrid.core.ratelimit):
+    ``bucket`` is the scope, the caller and the window's number; one statement
+    counts a request and reads the previous window."""
+
+    bucket = models.CharField(_("bucket"), max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField(_("hits"), default=0)
+    # Unix time after which the row is no longer read (the end of the next window).
+    expires = models.FloatField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("request count")
+        verbose_name_plural = _("request counts")
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.hits}"

@@ -12,13 +12,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from civicgrid.accounts.models import Role
 from civicgrid.core.api import IsStaffMember
 from civicgrid.core.audit import audit_record
 from civicgrid.core.personal import PersonalKind, blind_match, mask
+from civicgrid.core.ratelimit import ScopedWindowThrottle
 from civicgrid.core.reveal import can_unmask
 from civicgrid.events import engine, selectors, services, workflow
 from civicgrid.events.errors import (
@@ -422,7 +422,7 @@ class PublicReport(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "public_report"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -439,7 +439,7 @@ class PublicTrack(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "locate"
 
     @extend_schema(

@@ -43,6 +43,16 @@ def read_versions() -> Versions:
     return Versions(grids, tuple(sorted(tokens.items())) if tracked else None)
 
 
+def token_of(table: str) -> str | None:
+    """The current token of one table (None when no trigger keeps one)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            'SELECT token FROM events_configversion WHERE "table" = %s', [table]
+        )
+        row = cur.fetchone()
+    return str(row[0]) if row else None
+
+
 def keywords_of(matter: Matter) -> tuple[str, ...]:
     """A matter's routing keywords (comma-separated, full-width commas too)."""
     words = (matter.keywords or "").replace("，", ",").split(",")

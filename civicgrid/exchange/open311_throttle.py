@@ -1,16 +1,18 @@
-"""Request rates of the Open311 endpoint, on DRF's throttling (its cache and sliding
-window): POSTs count per client (by API key), GETs per client when they carry a valid
+"""Request rates of the Open311 endpoint, on DRF's throttling counted in the database
+(civicgrid.core.ratelimit): POSTs count per client (by API key), GETs per client when they carry a valid
 key and per network address when they carry none. A client may have its own rates;
 otherwise the site's ``open311_post`` and ``open311_read`` rates apply. Past the rate
 the endpoint answers 429 in the spec's ``errors`` shape with a Retry-After header."""
 
+import math
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
+from civicgrid.core.ratelimit import WindowRateThrottle
 from civicgrid.exchange.models import Open311Client
 from civicgrid.exchange.open311 import key_digest
 from civicgrid.exchange.open311_format import Open311Error
@@ -19,14 +21,15 @@ POST_SCOPE = "open311_post"
 READ_SCOPE = "open311_read"
 
 
-class Open311Throttle(SimpleRateThrottle):
+class Open311Throttle(WindowRateThrottle):
     """One bucket: ``scope`` and an identity (a client, or an address)."""
 
     def __init__(self, scope: str, ident: str, rate: str = "") -> None:
         self.scope = scope
         self.ident = ident
         self.rate = rate or self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        num, duration = self.parse_rate(self.rate)  # (None, None): no rate, no limit
+        self.num_requests, self.duration = num or 0, duration or 0
 
     def get_rate(self) -> str | None:
         # Read at each request (not at import), so a changed setting applies.
@@ -62,7 +65,7 @@ def check_rate(request: HttpRequest, params: dict[str, str]) -> None:
     throttle = throttle_for(request, params)
     if throttle.allow_request(request, None):  # type: ignore[arg-type]
         return
-    wait = int(throttle.wait() or 0) + 1
+    wait = max(math.ceil(throttle.wait() or 0), 1)  # as DRF rounds it
     raise Open311Error(
         429,
         _("too many requests; try again in %(s)s seconds") % {"s": wait},

@@ -18,7 +18,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from civicgrid.core.scope import covers
-from civicgrid.events import engine
+from civicgrid.events import config, engine
 from civicgrid.events.models import EventAction
 from civicgrid.exchange import signing
 from civicgrid.exchange.models import (
@@ -34,6 +34,7 @@ MAX_DELAY = timedelta(hours=6)
 LEASE = timedelta(minutes=5)  # a claimed delivery is not claimed again meanwhile
 TIMEOUT_SECONDS = 10
 DELIVERY_HEADER = "X-CG-Delivery"
+SYSTEMS_TABLE = "exchange_connectedsystem"  # has a configuration token (migration 0006)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -122,12 +123,32 @@ def _case_payload(action: Any) -> dict[str, Any]:
     }
 
 
+# This process's copy of the systems with a webhook, and the token it was read at.
+_kept: tuple[str, tuple[ConnectedSystem, ...]] | None = None
+
+
+def _webhook_systems() -> tuple[ConnectedSystem, ...]:
+    """The active systems with a webhook. Every step asks, and mostly none listens:
+    the process keeps a copy while the table's token, renewed by a database trigger
+    on any write to it (migration 0006), is unchanged: one small read a step. The
+    signing secret is not read here (deliveries read it when they send)."""
+    global _kept
+    token = config.token_of(SYSTEMS_TABLE)
+    kept = _kept
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1]
+    systems = tuple(
+        ConnectedSystem.objects.filter(active=True)
+        .exclude(webhook_url="")
+        .defer("secret")
+    )
+    if token is not None:
+        _kept = (token, systems)
+    return systems
+
+
 def _listeners(permission: str) -> list[ConnectedSystem]:
-    return [
-        s
-        for s in ConnectedSystem.objects.filter(active=True).exclude(webhook_url="")
-        if s.may(permission)
-    ]
+    return [s for s in _webhook_systems() if s.may(permission)]
 
 
 def _owe(

@@ -12,12 +12,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from shapely.geometry import mapping
 
 from civicgrid.accounts.models import Role
 from civicgrid.core.api import HasRole, IsStaffMember, scope_of
+from civicgrid.core.ratelimit import ScopedWindowThrottle
 from civicgrid.core.reports import ImportRejected
 from civicgrid.regions import selectors
 from civicgrid.regions.coverage import check_coverage
@@ -265,7 +265,7 @@ class LocateView(APIView):
     """The grid holding a point, and its full region chain (province → village)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "locate"
 
     @extend_schema(

@@ -5,7 +5,8 @@ random, long-lived cookie given on the first visit). A device may send few reque
 an address more, since many phones share one carrier address. A request that comes
 without a valid device cookie (a script that drops it to look new each time) counts
 in a small bucket of its address, so clearing cookies does not buy more requests.
-Counters live in Django's cache (a shared cache such as Redis in production)."""
+Counters are fixed windows counted in the database (civicgrid.core.ratelimit), one
+statement a bucket, shared by every worker process."""
 
 import secrets
 import time
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from civicgrid.core import ratelimit
 
 DEVICE_COOKIE = "cg_device"
 COOKIE_SALT = "civicgrid.device"
@@ -63,32 +65,21 @@ def give_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _count(key: str, window: int) -> int:
-    cache.add(key, 0, window + 5)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window + 5)
-        return 1
-
-
 def hit(request: HttpRequest, action: str) -> int | None:
     """Count one request; the seconds to wait when a limit is passed, else None."""
     limit = limit_of(action)
-    slot = int(time.time()) // limit.window
+    now = time.time()
     address = request.META.get("REMOTE_ADDR", "")
     device = device_of(request)
-    checks = [(f"rl:{action}:a:{address}:{slot}", limit.per_address)]
+    checks = [(f"rl:{action}:a:{address}", limit.per_address)]
     if device:
-        checks.append((f"rl:{action}:d:{device}:{slot}", limit.per_device))
+        checks.append((f"rl:{action}:d:{device}", limit.per_device))
     else:
-        checks.append(
-            (f"rl:{action}:n:{address}:{slot}", limit.per_address_without_device)
-        )
+        checks.append((f"rl:{action}:n:{address}", limit.per_address_without_device))
     over = False
     for key, allowed in checks:
-        if _count(key, limit.window) > allowed:
+        if ratelimit.hit(key, limit.window, now)[0] > allowed:
             over = True
     if over:
-        return limit.window - int(time.time()) % limit.window
+        return limit.window - int(now) % limit.window
     return None

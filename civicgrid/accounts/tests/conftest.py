@@ -5,11 +5,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from civicgrid.conftest import PASSWORD
+from civicgrid.conftest import PASSWORD, clear_rates
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +22,10 @@ def fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue(wanted)  # set up before this fixture needs it
     uses_db = marked or wanted is not None
     if uses_db:
-        cache.clear()
+        clear_rates()
     yield
     if uses_db:
-        cache.clear()
+        clear_rates()
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from civicgrid.conftest import clear_rates
 from civicgrid.events.models import Attachment, Event, EventAction, Source
 from civicgrid.events.tests.conftest import Cast
 from civicgrid.events.uploads import MAX_PHOTO_BYTES
@@ -32,9 +32,9 @@ def fresh_throttles_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
     """Throttle history lives in the process-wide cache: without clearing it, the
     public reports of one test would count against the next. Uploads go to tmp."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
+    clear_rates()
     yield
-    cache.clear()
+    clear_rates()
 
 
 def client_for(user: Any) -> APIClient:

@@ -7,9 +7,9 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
+from civicgrid.conftest import clear_rates
 from civicgrid.exchange.models import Open311Client
 from civicgrid.exchange.open311 import client_issue
 from civicgrid.exchange.tests.conftest import O311, good_form
@@ -20,7 +20,7 @@ BASE = "/open311/v2"
 
 @pytest.fixture(autouse=True)
 def rates(settings: Any) -> Iterator[None]:
-    cache.clear()
+    clear_rates()
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -30,7 +30,7 @@ def rates(settings: Any) -> Iterator[None]:
         },
     }
     yield
-    cache.clear()
+    clear_rates()
 
 
 def test_posts_are_limited_per_api_key(client: Client, o311: O311) -> None:

@@ -145,3 +145,35 @@ def test_topics_of_events_and_dispute_cases(
     assert closed_case["case"]["state"] == "closed"
     assert closed_case["action"]["transition"] == "close"
     assert closings.key_id in {h[signing.KEY_HEADER] for _, h, _ in hook.seen}
+
+
+def test_each_process_keeps_the_listening_systems_until_the_table_changes(
+    o311: O311,
+) -> None:
+    """No system is read again while none changed (one token read a step); any write
+    to the table, even raw SQL, is seen by the next step."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def system_reads() -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as q:
+            codes = [s.code for s in webhooks._listeners(Permission.EVENTS_READ)]
+        table = '"exchange_connectedsystem"'
+        reads = [x for x in q.captured_queries if f"FROM {table}" in x["sql"]]
+        return len(reads), codes
+
+    system_register(
+        actor=None,
+        code="city-hub",
+        name="市数据共享平台",
+        kind="other",
+        permissions=[Permission.EVENTS_READ],
+        region_prefixes=["3703"],
+        webhook_url="https://hub.example.org/hook",
+    )
+    assert system_reads() == (1, ["city-hub"])
+    assert system_reads() == (0, ["city-hub"])  # the process's copy
+    with connection.cursor() as cur:
+        cur.execute("UPDATE exchange_connectedsystem SET active = %s", [False])
+    assert system_reads() == (1, [])
+    assert system_reads() == (0, [])

@@ -4,10 +4,10 @@ and the CAPTCHA-free flood limits per address and per device."""
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from civicgrid.conftest import clear_rates
 from civicgrid.events.engine import event_act
 from civicgrid.events.models import Event
 from civicgrid.events.tests.conftest import Cast
@@ -16,9 +16,9 @@ from civicgrid.events.tests.conftest import Cast
 @pytest.fixture(autouse=True)
 def fresh_counters(db: None) -> Iterator[None]:
     # The counters live in the database cache (settings.CACHES).
-    cache.clear()
+    clear_rates()
     yield
-    cache.clear()
+    clear_rates()
 
 
 def verified(cast: Cast, report: Callable[..., Event]) -> Event:
