@@ -195,6 +195,8 @@ def worker(phase: str, data_dir: Path, profile: bool = False) -> dict[str, Any]:
 
         prof = cProfile.Profile(time.process_time) if profile else None  # CPU
         _reset()
+        server = _postmaster()
+        s0 = _cluster_cpu(server)
         t0 = time.perf_counter()
         c0 = time.process_time()
         if prof:
@@ -204,6 +206,9 @@ def worker(phase: str, data_dir: Path, profile: bool = False) -> dict[str, Any]:
             prof.disable()
             prof.dump_stats(str(data_dir / f"{phase}.prof"))
         out["cpu_s"] = round(time.process_time() - c0, 3)
+        s1 = _cluster_cpu(server)
+        if s0 is not None and s1 is not None:  # the database server's CPU
+            out["server_cpu_s"] = round(s1 - s0, 3)
     out["s"] = round(time.perf_counter() - t0, 3)
     out["peak_mb"] = peak_mb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -217,6 +222,42 @@ def worker(phase: str, data_dir: Path, profile: bool = False) -> dict[str, Any]:
         )
     out["load_avg"] = round(os.getloadavg()[0], 2)
     return out
+
+
+def _postmaster() -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    try:
+        return int(
+            Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        )
+    except (OSError, IndexError, ValueError):
+        return None  # another machine, or not readable
+
+
+def _cluster_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds of the whole server: its main process, the backends it has
+    reaped (its children's times) and those still running."""
+    if postmaster is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        total = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        for line in (
+            Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        ):
+            child = Path(f"/proc/{line}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(child[11]) + int(child[12])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / tick
 
 
 def _setup(data_dir: Path) -> dict[str, Any]:
@@ -400,7 +441,9 @@ def bench_backend(
         out[phase] = r = run_worker(phase, data_dir, db_url, profile)
         log(
             f"  [{name}] {phase}: {r['s']:.1f} s (this process's CPU "
-            f"{r.get('cpu_s', '?')} s), peak {r['peak_mb']:.0f} MB"
+            f"{r.get('cpu_s', '?')} s, its workers' {r.get('cpu_children_s', 0)} s, "
+            f"the database server's {r.get('server_cpu_s', '-')} s)"
+            f", peak {r['peak_mb']:.0f} MB, load {r['load_avg']}"
         )
         if phase == "setup":
             done.write_text(json.dumps(r))
