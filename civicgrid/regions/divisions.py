@@ -174,27 +174,22 @@ def import_divisions(
         )
         for r in kept
     ]
+    fields = ["name", "level", "parent", "region_code", "city_code", "data_source"]
     with transaction.atomic():
-        Region.objects.bulk_create(
-            objs,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["code"],
-            update_fields=[
-                "name",
-                "level",
-                "parent",
-                "region_code",
-                "city_code",
-                "data_source",
-            ],
-        )
-        # A renamed village (村委会 → 社区) changes class; other levels are derived.
-        Region.objects.bulk_update(
-            [o for o in objs if o.level == Level.VILLAGE],
-            ["area_class"],
-            batch_size=2000,
-        )
+        # A renamed village (村委会 → 社区) changes class, so villages upsert theirs;
+        # the other levels' classes are derived (or census-given) and kept. Parents
+        # go first: villages are the leaves.
+        for batch, upsert in (
+            ([o for o in objs if o.level != Level.VILLAGE], fields),
+            ([o for o in objs if o.level == Level.VILLAGE], [*fields, "area_class"]),
+        ):
+            Region.objects.bulk_create(
+                batch,
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=["code"],
+                update_fields=upsert,
+            )
         for o in objs:
             if o.code in existing:
                 report.updated += 1

@@ -30,6 +30,9 @@ from civicgrid.conftest import PASSWORD  # noqa: E402
 from civicgrid.disputes.models import Agreement, Case, MediationSession  # noqa: E402
 from civicgrid.disputes.tests.conftest import act  # noqa: E402
 from civicgrid.events.services import workflow_install_shipped  # noqa: E402
+from civicgrid.events.tests.test_browser import (  # noqa: E402
+    close_connections_made_in_the_loop,
+)
 
 # A live server needs committed data, so each test ends with a flush, kept away
 # from the regions the session loaded once; the events workflows the flush removes
@@ -64,6 +67,7 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
             yield browser.new_page(viewport={"width": 1366, "height": 768})
         finally:
             browser.close()
+            close_connections_made_in_the_loop()
 
 
 def step(page: Page, transition: str, fill: dict[str, str]) -> None:

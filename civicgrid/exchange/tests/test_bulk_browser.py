@@ -30,6 +30,9 @@ from civicgrid.accounts.models import Role  # noqa: E402
 from civicgrid.conftest import PASSWORD  # noqa: E402
 from civicgrid.disputes import services as disputes  # noqa: E402
 from civicgrid.disputes.models import Mediator  # noqa: E402
+from civicgrid.events.tests.test_browser import (  # noqa: E402
+    close_connections_made_in_the_loop,
+)
 
 # A live server needs committed data, so the test ends with a flush, kept away from
 # the regions the session loaded once (see disputes/tests/test_browser.py).
@@ -118,6 +121,7 @@ def test_pool_export_edit_upload_report(
             page.screenshot(path=str(SCREENSHOTS / "civicgrid-bulk-pool-ok-1366.png"))
         finally:
             browser.close()
+            close_connections_made_in_the_loop()
     member = Mediator.objects.get(pk=member.pk)
     assert (member.qualifications, member.available) == ("律师", False)
     assert errors == []
