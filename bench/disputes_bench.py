@@ -16,7 +16,9 @@ services (each a median over the runs):
 (f) the overdue scan (``overdue_scan``) over every open case: when none is due
     (one query), and when all are past their limit (each warned and notified once);
 (g) the consultation follow-up scan (``follow_up_scan``), every open case on its
-    town's agenda: before the due day (one query), and after it (each warned once).
+    town's agenda, the follow-up assigned to its county's 住建局 (a department with
+    two staff), every fourth recorded done: before the due day (one query), and
+    after it (each open one warned once, the done ones skipped).
 
 Results: ``bench/results/disputes-<YYYYMMDD-HHMMSS>.json`` and ``disputes-latest.txt``.
 """
@@ -252,15 +254,17 @@ def main() -> None:
         out["f_overdue_all_red"]["recorded"] = CaseWarning.objects.count()
         # (g) consultation follow-ups: every open case on its town's agenda, the
         # follow-up due tomorrow; scanned before (none due) and after the day
+        from civicgrid.accounts import services as accounts_services
         from civicgrid.disputes.consultations import consultation_open
         from civicgrid.disputes.models import ConsultationItem
         from civicgrid.disputes.overdue import follow_up_scan
 
         on_day = timezone.localdate()
         sessions: dict[str, Any] = {}
+        units: dict[str, Any] = {}  # each county's 住建局 with two staff
         items = []
-        for case in Case.objects.exclude(state="verified").order_by("id"):
-            town = case.region_code[:9]
+        for i, case in enumerate(Case.objects.exclude(state="verified").order_by("id")):
+            town, county = case.region_code[:9], case.region_code[:6]
             if town not in sessions:
                 sessions[town] = consultation_open(
                     actor=root,
@@ -268,13 +272,36 @@ def main() -> None:
                     held_on=on_day,
                     attendees=["政法委", "住建局"],
                 )
+            if county not in units:
+                region = Region.objects.get(region_code=county)
+                units[county] = accounts_services.department_create(
+                    actor=None,
+                    name=f"{region.name}住建局",
+                    kind="housing",
+                    region=region,
+                )
+                for k in range(2):
+                    clerk = accounts_services.user_create(
+                        actor=None, username=f"zj{county}{k}", password=None
+                    )
+                    accounts_services.staff_post_create(
+                        actor=None,
+                        user=clerk,
+                        role="department_staff",
+                        department=units[county],
+                    )
+            # every fourth follow-up recorded as done: the scan skips it
+            done = timezone.now() if i % 4 == 3 else None
             items.append(
                 ConsultationItem(
                     consultation=sessions[town],
                     case=case,
                     decision="牵头化解",
-                    follow_up_unit="住建局",
+                    follow_up_department=units[county],
+                    follow_up_unit=units[county].name,
                     follow_up_due=on_day + timedelta(days=1),
+                    follow_up_done_at=done,
+                    follow_up_note="已办结" if done else "",
                 )
             )
         ConsultationItem.objects.bulk_create(items)
@@ -287,6 +314,7 @@ def main() -> None:
                 warned = follow_up_scan(now)
             out[label] = {
                 "follow_ups": len(items),
+                "done": sum(1 for x in items if x.follow_up_done_at),
                 "consultations": len(sessions),
                 "ms": round(1000 * (time.perf_counter() - t), 1),
                 "queries": len(q),

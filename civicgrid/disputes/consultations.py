@@ -253,7 +253,7 @@ def follow_up_done(
         raise DisputeError(_("Say what the unit did."), field="note")
     with transaction.atomic():
         item = (
-            ConsultationItem.objects.select_for_update()
+            ConsultationItem.objects.select_for_update(of=("self",))
             .select_related("consultation__chair", "case__leader", "case__event")
             .get(pk=item.pk)
         )

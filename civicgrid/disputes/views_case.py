@@ -15,7 +15,13 @@ from civicgrid.core.personal import PersonalKind, mask
 from civicgrid.core.scope import covers
 from civicgrid.disputes import attachments, overdue, ratings, selectors, services
 from civicgrid.disputes.errors import DisputeError, NotPermitted
-from civicgrid.disputes.models import Case, CaseAttachment, Mediator, Party
+from civicgrid.disputes.models import (
+    Case,
+    CaseAttachment,
+    ConsultationItem,
+    Mediator,
+    Party,
+)
 from civicgrid.events.views_staff import staff_required
 
 
@@ -51,6 +57,12 @@ def side_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         else [],
         "may_files": files,
         "files": list(case.attachments.order_by("created_at")) if files else [],
+        "follow_ups": list(
+            ConsultationItem.objects.filter(case=case)
+            .exclude(follow_up_unit="")
+            .select_related("consultation")
+            .order_by("consultation__held_on", "id")
+        ),
         "recusals": list(case.recusals.select_related("mediator").order_by("at")),
         "may_recuse": center and case.state not in ("closed", "verified"),
         "recusable": selectors.recusable(case) if center else [],

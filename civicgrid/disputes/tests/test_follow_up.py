@@ -183,6 +183,9 @@ def test_the_unit_is_a_department_of_the_area(
     assert item.follow_up_done_by == cast.town and item.follow_up_note
     html = signed_in(cast.town).get(f"/disputes/consultations/{c.pk}/").content.decode()
     assert "已办结" in html and "供电公司已迁改线路" in html
+    # the case page lists its follow-ups with their state
+    html = signed_in(cast.town).get(f"/disputes/{case.code}/").content.decode()
+    assert 'id="case-follow-ups"' in html and "供电公司已迁改线路" in html
 
 
 def test_the_migration_links_free_text_units(cast: Any, register: Any) -> None:
