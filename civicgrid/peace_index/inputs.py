@@ -2,6 +2,7 @@
 and its monthly counts (one query for as many months as asked, so that a
 back-fill reads each count once)."""
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,13 +32,15 @@ class CityInputs:
     stabilised: dict[tuple[str, bytes], np.ndarray] = field(default_factory=dict)
     # the input digest's hash of the areas (by version and items), to copy
     digests: dict[str, Any] = field(default_factory=dict)
+    depth: list[int] | None = None  # each area's code length (its level)
 
     def rolled(self, month: str) -> np.ndarray | None:
         own = self.own.get(month)
         if own is None:
             return None
-        depth = [len(c) for c in self.areas.codes]
-        return calc.rollup(self.areas.parent, depth, own)
+        if self.depth is None:  # once per city, not once per month
+            self.depth = [len(c) for c in self.areas.codes]
+        return calc.rollup(self.areas.parent, self.depth, own)
 
     def stabilised_rate(self, month: str, weights: np.ndarray) -> np.ndarray | None:
         """The month's stabilised weighted rate (None: no counts that month)."""
@@ -236,7 +239,7 @@ def _packed_rows(
         found = cur.fetchall()
     row_of = {c: i for i, c in enumerate(areas.codes)}
     col_of = _Columns((c, k) for k, c in enumerate(items))
-    out: Rows = {}
+    parsed = []
     for month, n, plain, regions, item_codes, counts in found:
         if not plain:
             return None
@@ -249,10 +252,21 @@ def _packed_rows(
         if not len(codes) == len(values) == len(names) == n:
             return None
         cols = np.fromiter(map(col_of.__getitem__, names), dtype=np.int64, count=n)
-        uniq_r, inv_r = np.unique(codes, return_inverse=True)
-        at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])
-        out[str(month)] = (at_r[inv_r], cols, values)
-    return out
+        parsed.append((str(month), codes, cols, values))
+    if not parsed:
+        return {}
+    # each area code looked up once for all the months (a back-fill reads 36)
+    uniq_r, inv_r = np.unique(
+        np.concatenate([codes for _m, codes, _c, _v in parsed]), return_inverse=True
+    )
+    at_r = np.array([_area_row(str(c), row_of) for c in uniq_r.tolist()])[inv_r]
+    bounds = np.cumsum([0] + [len(codes) for _m, codes, _c, _v in parsed]).tolist()
+    return {
+        month: (at_r[start:end], cols, values)
+        for (month, _codes, cols, values), (start, end) in zip(
+            parsed, itertools.pairwise(bounds), strict=True
+        )
+    }
 
 
 def _area_row(code: str, row_of: dict[str, int]) -> int:
