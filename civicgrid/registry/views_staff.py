@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from civicgrid.core.api_personal import reveal_by_ref
 from civicgrid.core.reports import ImportRejected, ImportReport
 from civicgrid.core.reveal import can_unmask
 from civicgrid.core.scope import prefixes_q
@@ -29,6 +30,7 @@ FILTERS = ("q", "grid", "group", "due")
 # Grids offered as suggestions in the filter: a town's; a city has thousands.
 GRID_SUGGESTIONS = 300
 UPLOAD_LIMIT = 10 * 1024 * 1024
+REVEALABLE_FIELDS = ("name", "id_number", "phone")
 
 
 def _reader(request: HttpRequest) -> Any:
@@ -119,25 +121,45 @@ def households(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @staff_required
+@require_http_methods(["GET", "POST"])
 def household(request: HttpRequest, pk: int) -> HttpResponse:
-    """One household: its members (masked) and its visits and collections."""
+    """One household: its members (masked) and its visits and collections. A POST
+    shows one member's field unmasked, for a stated reason (audited; 403 without the
+    permission)."""
     user = _reader(request)
     home = (
         selectors.households_visible(user).select_related("grid").filter(pk=pk).first()
     )
     if home is None:
         raise Http404(_("No such household in your regions."))
+    members = selectors.member_rows(user, home)
+    error, status = "", 200
+    if request.method == "POST":
+        person, field = request.POST.get("person", ""), request.POST.get("field", "")
+        member = next((m for m in members if str(m["id"]) == person), None)
+        if member is None or field not in REVEALABLE_FIELDS:
+            raise Http404(_("No such member in this household."))
+        try:
+            member[field] = reveal_by_ref(
+                user, "registry.person", person, field, request.POST.get("reason", "")
+            )
+            member["revealed"] = field
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
     return render(
         request,
         "registry/household.html",
         {
             "home": home,
-            "members": selectors.member_rows(user, home),
+            "members": members,
             "timeline": selectors.household_timeline(home),
             "due": home.last_visit_at is None
             or home.last_visit_at < selectors.visit_due_before(),
             "due_days": selectors.VISIT_DUE_DAYS,
+            "can_unmask": can_unmask(user),
+            "error": error,
         },
+        status=status,
     )
 
 
