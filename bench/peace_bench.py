@@ -545,6 +545,14 @@ def summary(report: dict[str, Any]) -> list[str]:
             f"counts {b['setup']['counts_load_s']} s; load avg "
             f"{m.get('load_avg', '?')} / {f.get('load_avg', '?')})"
         )
+        for phase in ("month", "backfill"):
+            r = b.get(phase)
+            if r:  # CPU: this process (+ its workers) and the database server
+                lines.append(
+                    f"{'':12s} {phase}: CPU {r.get('cpu_s', 0) + r.get('cpu_children_s', 0):.2f}"
+                    f" s in Python ({r.get('workers', 1)} worker(s)), "
+                    f"{r.get('server_cpu_s', '-')} s in the database server"
+                )
     return lines
 
 
