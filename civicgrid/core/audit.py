@@ -8,17 +8,16 @@ that concurrent transactions never fork the chain.
 
 import json
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
-from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from civicgrid.core import context
 from civicgrid.core.chain import GENESIS, row_hash
+from civicgrid.core.inserts import insert
 from civicgrid.core.models import AuditRecord
 
 # pg_advisory_xact_lock key of the chain head ("CGAU" in ASCII).
@@ -145,42 +144,5 @@ def audit_record(
         record.prev_hash = locked_chain_head()
         record.at = timezone.now()  # chain order is time order
         record.hash = row_hash(record)
-        _insert(record)
+        insert(record)  # the statement built once per process, not under the lock
     return record
-
-
-_FIELDS = [f for f in AuditRecord._meta.concrete_fields if not f.primary_key]
-
-
-@lru_cache(maxsize=4)
-def _insert_sql(vendor: str) -> str:
-    q = connection.ops.quote_name
-    columns = ", ".join(q(str(f.column)) for f in _FIELDS)
-    marks = ", ".join(["%s"] * len(_FIELDS))
-    return (
-        f"INSERT INTO {q(AuditRecord._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({marks}) RETURNING {q(str(AuditRecord._meta.pk.column))}"
-    )
-
-
-def _insert(record: AuditRecord) -> None:
-    """``record.save(force_insert=True)`` with the statement built once per process
-    rather than under the chain lock on every call; the values are prepared by the
-    model's own fields, as the ORM would. AuditRecord has no save() override; should
-    anything ever listen to its save signals, the ORM's save is used."""
-    if (
-        not connection.features.can_return_columns_from_insert
-        or pre_save.has_listeners(AuditRecord)
-        or post_save.has_listeners(AuditRecord)
-    ):
-        record.save(force_insert=True)
-        return
-    params = [
-        f.get_db_prep_save(getattr(record, f.attname), connection) for f in _FIELDS
-    ]
-    with connection.cursor() as cur:
-        cur.execute(_insert_sql(connection.vendor), params)
-        row = cur.fetchone()
-    record.pk = row[0]
-    record._state.adding = False
-    record._state.db = connection.alias

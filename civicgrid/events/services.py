@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
+from civicgrid.core.inserts import insert
 from civicgrid.events import config, workflow
 from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
 from civicgrid.events.models import (
@@ -208,7 +209,7 @@ def event_report(
     code = next_event_code(grid.city_code)
     try:
         with transaction.atomic():
-            event = Event.objects.create(
+            event = Event(
                 code=code,
                 city_code=grid.city_code,
                 region_code=grid.code,
@@ -240,7 +241,8 @@ def event_report(
                 request_digest=digest,
                 tracking_token=secrets.token_urlsafe(12),
             )
-            action = EventAction.objects.create(
+            insert(event)  # Event.objects.create, with the statement built once
+            action = EventAction(
                 event=event,
                 transition="report",
                 from_state="",
@@ -250,6 +252,7 @@ def event_report(
                 data={"source": source, "matter": matter.code if matter else None},
                 deadline_at=event.deadline_at,
             )
+            insert(action)
             _attach(event, action, photos)
             audit_record(
                 actor=actor,
