@@ -156,9 +156,9 @@ def test_members_edited_offline_are_sent_in_order_once_online(
     browser: Browser,  # noqa: F811 (the fixture imported above)
     cast: Cast,
 ) -> None:
-    """Two members edited while offline wait in the outbox; back online both are
-    sent in order, the second made on the version the first leaves (no 409), and
-    the page shows the new (masked) name."""
+    """Two members edited and the address corrected while offline wait in the
+    outbox; back online all are sent in order, each made on the version the one
+    before leaves (no 409), and the page shows the new (masked) name and address."""
     collection, _ = household_collect(
         actor=cast.grid_worker,
         grid=cast.grid,
@@ -187,10 +187,13 @@ def test_members_edited_offline_are_sent_in_order_once_online(
     page.click(f"li[data-person='{child.pk}'] summary")
     page.check(f"#app-edit-{child.pk} [name=moved_out]")
     page.click(f"#app-edit-{child.pk} .app-primary")
-    expect(page.locator("#app-outbox li[data-kind=collect]")).to_have_count(2)
+    page.fill("#app-collect-address", "新华小区6号楼2单元102")
+    page.click("#app-collect-send")
+    expect(page.locator("#app-outbox li[data-kind=collect]")).to_have_count(3)
     shot(page, "member-1-offline-waiting")
     context.set_offline(False)
-    expect(page.locator(".app-sent-item")).to_have_count(2, timeout=20_000)
+    expect(page.locator(".app-sent-item")).to_have_count(3, timeout=20_000)
+    expect(page.locator("#app-household h2")).to_have_text("新华小区6号楼2单元102")
     expect(page.locator(f"li[data-person='{head.pk}'] .app-member-name")).to_have_text(
         "赵**"
     )
@@ -201,6 +204,7 @@ def test_members_edited_offline_are_sent_in_order_once_online(
     assert head.name == "赵建华" and head.phone == "13900001111"
     assert head.group_list == ["elderly_alone", "veteran"] and not child.active
     home.refresh_from_db()
-    assert home.version == 3 and home.collections.count() == 3
+    assert home.version == 4 and home.collections.count() == 4
+    assert home.address == "新华小区6号楼2单元102"
     assert [e for e in errors if not any(n in e for n in OFFLINE_NOISE)] == []
     context.close()

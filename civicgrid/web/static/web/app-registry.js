@@ -83,6 +83,8 @@
   if (collect) {
     collect.addEventListener("submit", function (e) {
       e.preventDefault();
+      var address = value(collect, "address");
+      if (!address) { return fail(collect, "请填写住址", collect.elements.address); }
       var person = newPerson(collect);
       if (person === false) { return; }
       var persons = checked(collect, "moved_out").map(function (id) { return { id: Number(id), active: false }; });
@@ -94,7 +96,7 @@
           label: "信息采集：" + document.querySelector("#app-household h2").textContent,
           url: collect.dataset.api,
           json: {
-            household: household, version: version,
+            household: household, version: version, address: address,
             kind: value(collect, "kind"), note: value(collect, "note"), persons: persons,
             collected_at: new Date().toISOString()
           }
@@ -103,6 +105,7 @@
         var kind = collect.elements.kind.value, note = collect.elements.note.value;
         done(collect);
         collect.elements.kind.value = kind; collect.elements.note.value = note;
+        collect.elements.address.value = address;
       });
     });
   }
@@ -131,6 +134,7 @@
     if (home.version > Number(section.dataset.version)) {
       section.dataset.version = home.version;
       if (collect) { collect.elements.version.value = home.version; }
+      section.querySelector("h2").textContent = home.address;
     }
     (home.persons || []).forEach(function (p) {
       var li = document.querySelector("#app-members li[data-person='" + p.id + "']");
