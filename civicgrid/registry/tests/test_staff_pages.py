@@ -261,3 +261,22 @@ def test_a_member_is_unmasked_on_the_household_page_with_a_reason(
     # Leaders may not unmask: no form, and 403.
     assert 'id="rg-reveal"' not in signed_in(leader).get(url).content.decode()
     assert signed_in(leader).post(url, {**ask, "reason": "查看电话"}).status_code == 403
+
+
+def test_too_large_an_export_or_upload_is_refused_with_a_reason(
+    cast: Cast, household: Callable[..., Household], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicgrid.registry import exports, views_staff
+
+    household("一号")
+    household("二号")
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 1)
+    town = signed_in(cast.town)
+    refused = town.get(f"{LIST}?export=xlsx")
+    assert refused.status_code == 400 and "分批导出" in refused.content.decode()
+    assert not AuditRecord.objects.filter(action="registry.export").exists()
+    monkeypatch.setattr(views_staff, "UPLOAD_LIMIT", 10)
+    big = io.BytesIO(b"x" * 11)
+    big.name = "big.csv"
+    answer = town.post(f"{LIST}import/", {"file": big})
+    assert answer.status_code == 400 and "10 MB" in answer.content.decode()
