@@ -316,9 +316,10 @@ def _check_profile(
     )
     if not regions or any(r not in known for r in regions):
         raise DisputeError(_("Unknown area."), field="regions")
-    if not 1 <= max_load <= 1000:
+    if not 1 <= max_load <= 32767:  # the column's range
         raise DisputeError(
-            _("The maximum of open cases is from 1 to 1000."), field="max_load"
+            _("The maximum of open cases must be a positive whole number."),
+            field="max_load",
         )
 
 
