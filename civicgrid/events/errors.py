@@ -2,6 +2,9 @@
 
 from typing import Any
 
+# The same Idempotency-Key with a different request (422); shared by every service.
+from civicgrid.core.idempotency import IdempotencyConflict as IdempotencyConflict
+
 
 class EventError(ValueError):
     """Bad input or a step the workflow does not allow (400)."""
@@ -21,10 +24,6 @@ class StaleVersion(Exception):
     def __init__(self, event: Any) -> None:
         self.event = event
         super().__init__(f"event {event.code} is at version {event.version}")
-
-
-class IdempotencyConflict(Exception):
-    """The same Idempotency-Key was sent with a different request (422)."""
 
 
 class OutsideGrids(EventError):

@@ -1,7 +1,6 @@
 """Writes of the events domain: workflow definitions and intake. The loop's steps
 are in ``engine.py``."""
 
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -17,9 +16,11 @@ from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
 from civicgrid.core.counters import daily_number
+from civicgrid.core.idempotency import replay
+from civicgrid.core.idempotency import request_digest as request_digest
 from civicgrid.core.inserts import insert
 from civicgrid.events import config, workflow
-from civicgrid.events.errors import EventError, IdempotencyConflict, OutsideGrids
+from civicgrid.events.errors import EventError, OutsideGrids
 from civicgrid.events.models import (
     Attachment,
     Event,
@@ -109,15 +110,6 @@ def next_event_code(city_code: str) -> str:
     return f"{city_code}-{day:%Y%m%d}-{n:04d}"
 
 
-def request_digest(payload: dict[str, Any], photos: Sequence[Photo]) -> str:
-    """A fingerprint of a report, to tell a retry from a different request."""
-    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    h = hashlib.sha256(body.encode())
-    for p in photos:
-        h.update(p.sha256.encode())
-    return h.hexdigest()
-
-
 def route_text(
     text: str, matters: Sequence[Matter] | None = None, cfg: config.Config | None = None
 ) -> list[tuple[Matter, float]]:
@@ -182,12 +174,9 @@ def event_report(
         raise EventError(f"unknown source {source!r}", field="source")
     if severity not in Severity.values:
         raise EventError(f"unknown severity {severity!r}", field="severity")
-    if idempotency_key:
-        first = Event.objects.filter(idempotency_key=idempotency_key).first()
-        if first is not None:
-            if first.request_digest != digest:
-                raise IdempotencyConflict(idempotency_key)
-            return first, False
+    first = replay(Event, idempotency_key, digest)
+    if first is not None:
+        return first, False
     if not valid_lon_lat(lon, lat):
         raise EventError(
             "longitude must be within ±180 and latitude within ±90", field="lon"
@@ -261,12 +250,10 @@ def event_report(
                 changes={"state": [None, event.state], "source": [None, source]},
             )
     except IntegrityError:
-        if idempotency_key:  # a concurrent retry won the race: answer with its event
-            first = Event.objects.filter(idempotency_key=idempotency_key).first()
-            if first is not None and first.request_digest == digest:
-                return first, False
-            if first is not None:
-                raise IdempotencyConflict(idempotency_key) from None
+        # A concurrent retry won the race: answer with its event.
+        first = replay(Event, idempotency_key, digest)
+        if first is not None:
+            return first, False
         raise
     return event, True
 

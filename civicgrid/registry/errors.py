@@ -2,6 +2,9 @@
 
 from typing import Any
 
+# The same Idempotency-Key with a different request (422); shared by every service.
+from civicgrid.core.idempotency import IdempotencyConflict as IdempotencyConflict
+
 
 class RegistryError(ValueError):
     """Bad input (400), naming the field when there is one."""
@@ -21,7 +24,3 @@ class StaleHousehold(Exception):
     def __init__(self, household: Any) -> None:
         self.household = household
         super().__init__(f"household {household.pk} is at version {household.version}")
-
-
-class IdempotencyConflict(Exception):
-    """The same Idempotency-Key was sent with a different request (422)."""

@@ -4,9 +4,6 @@ audited (without personal data), and is idempotent on its Idempotency-Key: the s
 key and body give the first result again, the same key with another body is refused.
 """
 
-import hashlib
-import hmac
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -14,13 +11,14 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import Point
 
-from civicgrid.core import crypto, scope
+from civicgrid.core import scope
 from civicgrid.core.audit import audit_record
+from civicgrid.core.idempotency import replay
+from civicgrid.core.idempotency import request_digest as request_digest
 from civicgrid.core.personal import blind_match, id_number_is_valid
 from civicgrid.core.reveal import can_unmask
 from civicgrid.events.models import Source
@@ -29,7 +27,6 @@ from civicgrid.events.uploads import Photo
 from civicgrid.regions.crs import valid_lon_lat
 from civicgrid.regions.models import Grid
 from civicgrid.registry.errors import (
-    IdempotencyConflict,
     OutsideScope,
     RegistryError,
     StaleHousehold,
@@ -57,29 +54,9 @@ CLOCK_SKEW = timedelta(minutes=10)
 OLDEST_VISIT = timedelta(days=90)
 
 
-def request_digest(payload: Mapping[str, Any], photos: Sequence[Photo] = ()) -> str:
-    """A keyed fingerprint of a request (HMAC: bodies hold personal data, and a
-    plain hash of an ID number can be reversed by trying them all)."""
-    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    mac = hmac.new(crypto.keyring().index_key, body.encode(), hashlib.sha256)
-    for p in photos:
-        mac.update(p.sha256.encode())
-    return mac.hexdigest()
-
-
 def _in_scope(actor: Any, code: str) -> None:
     if not scope.covers(getattr(actor, "scope_prefixes", []), code):
         raise OutsideScope(code)
-
-
-def _replay(model: type[Model], key: str | None, digest: str) -> Any:
-    """The earlier result of this key, or None; a different body is refused."""
-    if not key:
-        return None
-    first = model._default_manager.filter(idempotency_key=key).first()
-    if first is not None and first.request_digest != digest:  # type: ignore[attr-defined]
-        raise IdempotencyConflict(key)
-    return first
 
 
 def _position(
@@ -253,7 +230,7 @@ def household_collect(
     """Register a household in ``grid`` or update ``household`` (at ``version``),
     with its members: entries with an ``id`` update that member, others add one.
     Returns (collection, created)."""
-    first = _replay(Collection, idempotency_key, digest)
+    first = replay(Collection, idempotency_key, digest)
     if first is not None:
         return first, False
     values = _household_values(fields or {})
@@ -325,7 +302,7 @@ def household_collect(
                 changes={"collection": collection.pk, **changes},
             )
     except IntegrityError:
-        first = _replay(Collection, idempotency_key, digest)
+        first = replay(Collection, idempotency_key, digest)
         if first is not None:  # a concurrent retry won the race
             return first, False
         raise
@@ -362,7 +339,7 @@ def visit_record(
 ) -> tuple[Visit, bool]:
     """Record a visit to a household; when it needs a follow-up, report an event
     from the grid worker in the same transaction. Returns (visit, created)."""
-    first = _replay(Visit, idempotency_key, digest)
+    first = replay(Visit, idempotency_key, digest)
     if first is not None:
         return first, False
     _in_scope(actor, household.region_code)
@@ -439,7 +416,7 @@ def visit_record(
                 },
             )
     except IntegrityError:
-        first = _replay(Visit, idempotency_key, digest)
+        first = replay(Visit, idempotency_key, digest)
         if first is not None:
             return first, False
         raise
