@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from civicgrid.core.audit import audit_record
@@ -19,6 +18,7 @@ from civicgrid.core.counters import daily_number
 from civicgrid.core.idempotency import replay
 from civicgrid.core.idempotency import request_digest as request_digest
 from civicgrid.core.inserts import insert
+from civicgrid.core.workflow import install_version
 from civicgrid.events import config, workflow
 from civicgrid.events.errors import EventError, OutsideGrids
 from civicgrid.events.models import (
@@ -56,25 +56,14 @@ def workflow_install(
     parsed = workflow.parse(data)
     # An id whose insert was rolled back can be given again (SQLite): forget them.
     definition_by_id.cache_clear()
-    with transaction.atomic():
-        current = WorkflowDefinition.objects.filter(
-            city_code=city_code, name=parsed.name
-        )
-        last = current.aggregate(v=Max("version"))["v"] or 0
-        if last and current.get(version=last).definition == data:
-            return current.get(version=last)
-        current.update(active=False)
-        wf = WorkflowDefinition.objects.create(
-            city_code=city_code, name=parsed.name, version=last + 1, definition=data
-        )
-        audit_record(
-            actor=actor,
-            action="workflow.install",
-            obj=wf,
-            region_code=city_code,
-            changes={"name": [None, parsed.name], "version": [last or None, last + 1]},
-        )
-    return wf
+    return install_version(
+        WorkflowDefinition,
+        actor=actor,
+        city_code=city_code,
+        name=parsed.name,
+        data=data,
+        action="workflow.install",
+    )
 
 
 def workflow_install_shipped(*, actor: Any = None) -> list[WorkflowDefinition]:
