@@ -219,16 +219,21 @@ def derive_area_classes() -> None:
             c[1] += 1
             if cls == AreaClass.URBAN:
                 c[0] += 1
-    updates = []
+    # Three classes: one UPDATE per class for the regions whose class changes (a
+    # CASE bulk_update over every town was most of a province import's time).
+    changes: dict[str, list[str]] = {}
     for region in Region.objects.exclude(level=Level.VILLAGE).only(
-        "code", "region_code", "area_class", "population"
+        "code", "region_code", "area_class", "population", "level"
     ):
         urban, total = counts.get(region.region_code, [0, 0])
         from_census = region.level != Level.TOWN and region.population is not None
         if total and not from_census:
-            region.area_class = class_from_share(urban / total)
-            updates.append(region)
-    Region.objects.bulk_update(updates, ["area_class"], batch_size=2000)
+            cls = class_from_share(urban / total)
+            if cls != region.area_class:
+                changes.setdefault(cls, []).append(region.code)
+    for cls, codes in changes.items():
+        for i in range(0, len(codes), 900):  # under SQLite's bound parameters
+            Region.objects.filter(code__in=codes[i : i + 900]).update(area_class=cls)
 
 
 def import_population(path: Path, *, actor: Any = None) -> ImportReport:
