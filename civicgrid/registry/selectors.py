@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -53,6 +54,18 @@ def _scoped(user: Any) -> Q:
 def visit_due_before(now: datetime | None = None) -> datetime:
     """Households last visited before this (or never) are due a visit."""
     return (now or timezone.now()) - timedelta(days=VISIT_DUE_DAYS)
+
+
+def household_page(
+    rows: QuerySet[Household], size: int, number: Any
+) -> tuple[Page[Household], list[dict[str, Any]]]:
+    """One page of a household list, and its rows with their visit-due flag."""
+    page = Paginator(rows, size).get_page(number)
+    due = visit_due_before()
+    return page, [
+        {"household": h, "due": h.last_visit_at is None or h.last_visit_at < due}
+        for h in page.object_list
+    ]
 
 
 def households_visible(user: Any) -> QuerySet[Household]:

@@ -6,7 +6,6 @@ import of households from Excel or CSV with its per-row report."""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -84,8 +83,9 @@ def households(request: HttpRequest) -> HttpResponse:
         return _xlsx(content, f"households-{stamp}{suffix}.xlsx")
     size = request.GET.get("size", "")
     page_size = size if size in PAGE_SIZES else str(PAGE_SIZE)
-    page = Paginator(rows, int(page_size)).get_page(request.GET.get("page"))
-    due = selectors.visit_due_before()
+    page, page_rows = selectors.household_page(
+        rows, int(page_size), request.GET.get("page")
+    )
     grids = (
         Grid.objects.filter(prefixes_q(user.scope_prefixes, "code"))
         .order_by("code")
@@ -99,13 +99,7 @@ def households(request: HttpRequest) -> HttpResponse:
         "registry/households.html",
         {
             "page": page,
-            "rows": [
-                {
-                    "household": h,
-                    "due": h.last_visit_at is None or h.last_visit_at < due,
-                }
-                for h in page.object_list
-            ],
+            "rows": page_rows,
             "params": params,
             "groups": selectors.group_choices(user),
             "grids": list(grids)[:GRID_SUGGESTIONS],

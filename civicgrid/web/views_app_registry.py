@@ -7,7 +7,6 @@ it to /api/v1/registry/ with an Idempotency-Key when the network returns."""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -48,8 +47,7 @@ def households(request: HttpRequest) -> HttpResponse:
         rows = selectors.household_list(user, params)
     except ValueError:
         raise Http404(_("No such special group.")) from None
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    due = selectors.visit_due_before()
+    page, page_rows = selectors.household_page(rows, PAGE_SIZE, request.GET.get("page"))
     grids = [
         post.grid
         for post in StaffPost.objects.filter(user=user, active=True, grid__isnull=False)
@@ -62,13 +60,7 @@ def households(request: HttpRequest) -> HttpResponse:
         "web/app/households.html",
         {
             "page": page,
-            "rows": [
-                {
-                    "household": h,
-                    "due": h.last_visit_at is None or h.last_visit_at < due,
-                }
-                for h in page.object_list
-            ],
+            "rows": page_rows,
             "params": params,
             "groups": selectors.group_choices(user),
             "grids": grids,
