@@ -2,9 +2,10 @@
 per session, and signed-in clients for every kind of caller."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -132,3 +133,13 @@ def callers(db, make_staff) -> dict[str, Caller]:  # type: ignore[no-untyped-def
         ),
     }
     return {name: Caller(name, user, _client(user)) for name, user in users.items()}
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (civicgrid/core/tests/browser.py; a
+    test module that uses it imports that module first, which skips the module when
+    there is no browser outside CI)."""
+    from civicgrid.core.tests.browser import launch
+
+    yield from launch(monkeypatch)

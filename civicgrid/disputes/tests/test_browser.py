@@ -3,47 +3,28 @@ against a live server: signs in, opens the case assigned to them, records a
 mediation session, the agreement and its signed copy. Screenshots go to
 var/screenshots/ (CI keeps them)."""
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+# First: it skips this module when there is no browser (outside CI).
+from civicgrid.core.tests.browser import LIVE_DATA, SCREENSHOTS, VIEWPORT
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(f"{CHROMIUM} not present", allow_module_level=True)
-try:
-    from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+# isort: split
+from playwright.sync_api import Browser, FilePayload, Page
 
-from civicgrid.conftest import PASSWORD  # noqa: E402
-from civicgrid.disputes.models import Agreement, Case, MediationSession  # noqa: E402
-from civicgrid.disputes.tests.conftest import act  # noqa: E402
-from civicgrid.events.services import workflow_install_shipped  # noqa: E402
-from civicgrid.events.tests.test_browser import (  # noqa: E402
-    close_connections_made_in_the_loop,
-)
+from civicgrid.conftest import PASSWORD
+from civicgrid.disputes.models import Agreement, Case, MediationSession
+from civicgrid.disputes.tests.conftest import act
+from civicgrid.events.services import workflow_install_shipped
 
-# A live server needs committed data, so each test ends with a flush, kept away
-# from the regions the session loaded once; the events workflows the flush removes
+# Each test ends with a flush (LIVE_DATA); the events workflows the flush removes
 # are installed again when the module is done (the disputes one installs itself).
-KEEP = {"civicgrid.regions"}
-pytestmark = [
-    pytest.mark.django_db(
-        transaction=True,
-        available_apps=[a for a in settings.INSTALLED_APPS if a not in KEEP],
-    ),
-]
+pytestmark = [LIVE_DATA]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -55,19 +36,8 @@ def reinstall_workflows(django_db_blocker: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1366, "height": 768})
-        finally:
-            browser.close()
-            close_connections_made_in_the_loop()
+def page(browser: Browser) -> Page:
+    return browser.new_page(viewport=VIEWPORT)
 
 
 def step(page: Page, transition: str, fill: dict[str, str]) -> None:

@@ -2,58 +2,32 @@
 a live server: the citizen's map works, a report made by clicking the map can be
 followed, and the staff detail page renders its map. Screenshots go to var/screenshots/."""
 
-import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Screenshots are the run's artifacts (CI keeps var/screenshots).
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+# First: it skips this module when there is no browser (outside CI).
+from civicgrid.core.tests.browser import LIVE_DATA, SCREENSHOTS, VIEWPORT
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(f"{CHROMIUM} not present", allow_module_level=True)
-try:
-    from playwright.sync_api import (
-        Browser,
-        BrowserContext,
-        Page,
-        expect,
-        sync_playwright,
-    )
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+# isort: split
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from civicgrid.accounts import services as accounts  # noqa: E402
-from civicgrid.accounts.models import Role  # noqa: E402
-from civicgrid.conftest import PASSWORD  # noqa: E402
-from civicgrid.events.models import Event  # noqa: E402
-from civicgrid.events.services import (  # noqa: E402
-    event_report,
-    workflow_install_shipped,
-)
-from civicgrid.events.tests.conftest import Cast  # noqa: E402
-from civicgrid.regions.models import Grid, Region  # noqa: E402
+from civicgrid.accounts import services as accounts
+from civicgrid.accounts.models import Role
+from civicgrid.conftest import PASSWORD
+from civicgrid.events.models import Event
+from civicgrid.events.services import event_report, workflow_install_shipped
+from civicgrid.events.tests.conftest import Cast
+from civicgrid.regions.models import Grid, Region
 
-# A live server needs committed data, so each test here ends with a flush. The flush
-# is kept away from the regions tables the session loaded once (slow to reload), and
-# the workflow definitions are installed again when the module is done.
-KEEP = {"civicgrid.regions"}
-pytestmark = [
-    pytest.mark.django_db(
-        transaction=True,
-        available_apps=[a for a in settings.INSTALLED_APPS if a not in KEEP],
-    ),
-]
+# Each test ends with a flush (LIVE_DATA); the workflow definitions are installed
+# again when the module is done.
+pytestmark = [LIVE_DATA]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,35 +44,6 @@ def workflows(transactional_db: Any) -> None:
     workflow_install_shipped()
 
 
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is required in CI")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM
-    # calls are still plain synchronous ones (Django's documented escape hatch).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            close_connections_made_in_the_loop()
-
-
-def close_connections_made_in_the_loop() -> None:
-    """Call before leaving `sync_playwright()`. Its event loop runs in this thread,
-    so Django (asgiref's Local) keeps the database connections the test makes
-    meanwhile in a context variable, out of sight of the usual clean-ups outside
-    it: left open, the last one outlives the session and PostgreSQL refuses to drop
-    the test database ("being accessed by other users")."""
-    connections.close_all()
-
-
 def watch(page: Page) -> list[str]:
     """The page's console errors and uncaught exceptions."""
     errors: list[str] = []
@@ -110,7 +55,7 @@ def watch(page: Page) -> list[str]:
 @pytest.fixture
 def browser_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
     """A 1366×768 page and the console errors it collects."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport=VIEWPORT)
     yield page, watch(page)
 
 

@@ -5,44 +5,23 @@ experts and mediators, edits it in a spreadsheet, uploads it, reads the bad line
 var/screenshots/ (CI keeps them)."""
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-from django.conf import settings
+# First: it skips this module when there is no browser (outside CI).
+from civicgrid.core.tests.browser import LIVE_DATA, SCREENSHOTS, VIEWPORT
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+# isort: split
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, FilePayload
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(f"{CHROMIUM} not present", allow_module_level=True)
-try:
-    from playwright.sync_api import FilePayload, sync_playwright
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from civicgrid.accounts.models import Role
+from civicgrid.conftest import PASSWORD
+from civicgrid.disputes import services as disputes
+from civicgrid.disputes.models import Mediator
 
-from openpyxl import load_workbook  # noqa: E402
-
-from civicgrid.accounts.models import Role  # noqa: E402
-from civicgrid.conftest import PASSWORD  # noqa: E402
-from civicgrid.disputes import services as disputes  # noqa: E402
-from civicgrid.disputes.models import Mediator  # noqa: E402
-from civicgrid.events.tests.test_browser import (  # noqa: E402
-    close_connections_made_in_the_loop,
-)
-
-# A live server needs committed data, so the test ends with a flush, kept away from
-# the regions the session loaded once (see disputes/tests/test_browser.py).
-KEEP = {"civicgrid.regions"}
-pytestmark = [
-    pytest.mark.django_db(
-        transaction=True,
-        available_apps=[a for a in settings.INSTALLED_APPS if a not in KEEP],
-    ),
-]
+# The test ends with a flush (LIVE_DATA).
+pytestmark = [LIVE_DATA]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -61,67 +40,54 @@ def edit(data: bytes, changes: dict[tuple[str, int], Any], extra: list[Any]) -> 
 
 
 def test_pool_export_edit_upload_report(
-    live_server: Any, make_staff: Any, monkeypatch: pytest.MonkeyPatch
+    live_server: Any, make_staff: Any, browser: Browser
 ) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     member = disputes.mediator_create(
         actor=None, name="池中人", kind="mediator", regions=["370303"]
     )
     admin = make_staff("bulk_browser_sys", Role.SYSADMIN, region="370303")
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    page = browser.new_page(viewport=VIEWPORT)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server.url}/exchange/bulk/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#bulk-experts")
+
+    # export the pool
+    with page.expect_download() as download:
+        page.click("#bulk-experts a[href='?export=experts']")
+    data = Path(download.value.path()).read_bytes()
+
+    def upload(content: bytes) -> None:
+        section = page.locator("#bulk-experts")
+        section.locator("input[type=file]").set_input_files(
+            files=[FilePayload(name="专家库.xlsx", mimeType=XLSX, buffer=content)]
         )
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{live_server.url}/exchange/bulk/")
-            page.fill("#id_username", admin.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("#bulk-experts")
+        section.locator("button[type=submit]").click()
+        page.wait_for_selector("#report")
 
-            # export the pool
-            with page.expect_download() as download:
-                page.click("#bulk-experts a[href='?export=experts']")
-            data = Path(download.value.path()).read_bytes()
+    # edited with a bad row: the line and its reason, nothing written
+    bad = edit(
+        data,
+        {("池中人", 6): "律师", ("池中人", 9): "否"},
+        ["新调解员", "judge", "370303", "", "", "", "", "", "", ""],
+    )
+    upload(bad)
+    report = page.inner_text("#report")
+    assert "未导入任何数据" in report and "类型必须是以下之一" in report
+    assert page.locator("#report tbody tr").count() == 1
+    assert page.locator("#report tbody td").first.inner_text() == "4"
+    member.refresh_from_db()
+    assert member.qualifications == "" and member.available
+    page.screenshot(path=str(SCREENSHOTS / "civicgrid-bulk-pool-bad-1366.png"))
 
-            def upload(content: bytes) -> None:
-                section = page.locator("#bulk-experts")
-                section.locator("input[type=file]").set_input_files(
-                    files=[
-                        FilePayload(name="专家库.xlsx", mimeType=XLSX, buffer=content)
-                    ]
-                )
-                section.locator("button[type=submit]").click()
-                page.wait_for_selector("#report")
-
-            # edited with a bad row: the line and its reason, nothing written
-            bad = edit(
-                data,
-                {("池中人", 6): "律师", ("池中人", 9): "否"},
-                ["新调解员", "judge", "370303", "", "", "", "", "", "", ""],
-            )
-            upload(bad)
-            report = page.inner_text("#report")
-            assert "未导入任何数据" in report and "类型必须是以下之一" in report
-            assert page.locator("#report tbody tr").count() == 1
-            assert page.locator("#report tbody td").first.inner_text() == "4"
-            member.refresh_from_db()
-            assert member.qualifications == "" and member.available
-            page.screenshot(path=str(SCREENSHOTS / "civicgrid-bulk-pool-bad-1366.png"))
-
-            # corrected: the member updated, the report says so
-            upload(edit(data, {("池中人", 6): "律师", ("池中人", 9): "否"}, []))
-            report = page.inner_text("#report")
-            assert "更新 1 条" in report and "第 3 行：已更新" in report, report
-            page.screenshot(path=str(SCREENSHOTS / "civicgrid-bulk-pool-ok-1366.png"))
-        finally:
-            browser.close()
-            close_connections_made_in_the_loop()
+    # corrected: the member updated, the report says so
+    upload(edit(data, {("池中人", 6): "律师", ("池中人", 9): "否"}, []))
+    report = page.inner_text("#report")
+    assert "更新 1 条" in report and "第 3 行：已更新" in report, report
+    page.screenshot(path=str(SCREENSHOTS / "civicgrid-bulk-pool-ok-1366.png"))
     member = Mediator.objects.get(pk=member.pk)
     assert (member.qualifications, member.available) == ("律师", False)
     assert errors == []

@@ -7,21 +7,17 @@ Screenshots go to var/screenshots/ like the other browser tests'."""
 import time
 from typing import Any
 
-import pytest
+# First: it skips this module when there is no browser (outside CI).
+from civicgrid.core.tests.browser import LIVE_DATA
 
-from civicgrid.events.tests import test_browser as pages
+# isort: split
+from playwright.sync_api import Browser, Page, expect
 
-if not hasattr(pages, "sync_playwright"):  # the events module skipped itself
-    pytest.skip("no browser for the page tests", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
-
-from civicgrid.events.models import Event  # noqa: E402
-from civicgrid.events.tests.conftest import Cast  # noqa: E402
-from civicgrid.events.tests.test_browser import (  # noqa: E402, F401
+from civicgrid.events.models import Event
+from civicgrid.events.tests.conftest import Cast
+from civicgrid.events.tests.test_browser import (  # noqa: F401 (fixtures and helpers)
     OFFLINE_NOISE,
     PNG_1PX,
-    browser,
     lose_first_answer,
     reinstall_workflows,
     shot,
@@ -30,12 +26,12 @@ from civicgrid.events.tests.test_browser import (  # noqa: E402, F401
     watch,
     workflows,
 )
-from civicgrid.registry.models import Collection, Household, Person, Visit  # noqa: E402
-from civicgrid.registry.services import household_collect  # noqa: E402
-from civicgrid.registry.tests.conftest import ID_B  # noqa: E402
-from civicgrid.registry.tests.test_services import FAMILY  # noqa: E402
+from civicgrid.registry.models import Collection, Household, Person, Visit
+from civicgrid.registry.services import household_collect
+from civicgrid.registry.tests.conftest import ID_B
+from civicgrid.registry.tests.test_services import FAMILY
 
-pytestmark = pages.pytestmark
+pytestmark = [LIVE_DATA]
 
 
 def _until(page: Page, script: str, timeout_s: float = 20) -> None:
@@ -50,7 +46,7 @@ def _until(page: Page, script: str, timeout_s: float = 20) -> None:
 
 def test_a_visit_made_offline_is_sent_exactly_once(
     live_server: Any,
-    browser: Browser,  # noqa: F811 (the fixture imported above)
+    browser: Browser,
     cast: Cast,
 ) -> None:
     collection, _ = household_collect(
@@ -153,7 +149,7 @@ def test_a_visit_made_offline_is_sent_exactly_once(
 
 def test_members_edited_offline_are_sent_in_order_once_online(
     live_server: Any,
-    browser: Browser,  # noqa: F811 (the fixture imported above)
+    browser: Browser,
     cast: Cast,
 ) -> None:
     """Two members edited and the address corrected while offline wait in the

@@ -4,25 +4,21 @@ service worker kept are gone while the unsent item stays in the phone's storage.
 
 from typing import Any
 
-import pytest
+# First: it skips this module when there is no browser (outside CI).
+from civicgrid.core.tests.browser import LIVE_DATA
 
-from civicgrid.events.tests import test_browser as pages
+# isort: split
+from playwright.sync_api import Browser
 
-if not hasattr(pages, "sync_playwright"):  # the events module skipped itself
-    pytest.skip("no browser for the page tests", allow_module_level=True)
-
-from playwright.sync_api import Browser  # noqa: E402
-
-from civicgrid.events.tests.conftest import Cast  # noqa: E402
-from civicgrid.events.tests.test_browser import (  # noqa: E402, F401
-    browser,
+from civicgrid.events.tests.conftest import Cast
+from civicgrid.events.tests.test_browser import (  # noqa: F401 (fixtures and helpers)
     shot,
     signed_in_context,
 )
-from civicgrid.registry.services import household_collect  # noqa: E402
-from civicgrid.registry.tests.test_browser import _until  # noqa: E402
+from civicgrid.registry.services import household_collect
+from civicgrid.registry.tests.test_browser import _until
 
-pytestmark = pages.pytestmark
+pytestmark = [LIVE_DATA]
 
 OUTBOX_COUNT = """new Promise(ok => { const r = indexedDB.open("civicgrid-app", 1);
   r.onsuccess = () => { const q = r.result.transaction("outbox").objectStore("outbox").count();
@@ -34,7 +30,7 @@ APP_PAGES = """caches.keys().then(ns => Promise.all(ns.map(n => caches.open(n)
 
 def test_signing_out_forgets_the_kept_pages_but_not_the_waiting_items(
     live_server: Any,
-    browser: Browser,  # noqa: F811 (the fixture imported above)
+    browser: Browser,
     cast: Cast,
 ) -> None:
     collection, _ = household_collect(
