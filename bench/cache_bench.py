@@ -21,38 +21,19 @@ with the machine description.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "bench" / "results"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import log, timed, write_results  # noqa: E402
 from peace_bench import machine_info  # noqa: E402
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def timed(fn: Callable[[], Any], repeats: int = 21) -> float:
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def throttles(out: dict[str, Any]) -> None:
@@ -189,13 +170,7 @@ def main() -> None:
         if args.only != "throttles":
             sources(results, args.rows)
         report["results"] = results
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    text = json.dumps(report, indent=1, ensure_ascii=False)
-    name = f"cache-{report['database']}-{stamp}.json"
-    (RESULTS_DIR / name).write_text(text)
-    (RESULTS_DIR / "cache-latest.txt").write_text(text)
-    log(f"written: bench/results/{name}")
+    write_results("cache", report, tag=report["database"])
 
 
 if __name__ == "__main__":

@@ -22,35 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "bench" / "results"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import log, timed, write_results  # noqa: E402
 from locate_bench import load_demo, setup_django  # noqa: E402
 from peace_bench import machine_info  # noqa: E402
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def timed(fn: Any, repeats: int = 5) -> float:
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def run(n: int) -> dict[str, Any]:
@@ -130,7 +114,7 @@ def run(n: int) -> dict[str, Any]:
     for fmt in ("json", "xml"):
         r = client.get(f"/open311/v2/requests.{fmt}")
         count = len(r.json()) if fmt == "json" else r.content.count(b"<request>")
-        s = timed(lambda fmt=fmt: client.get(f"/open311/v2/requests.{fmt}"))
+        s = timed(partial(client.get, f"/open311/v2/requests.{fmt}"))
         out[f"open311_get_{fmt}"] = {
             "results": count,
             "median_s": round(s, 3),
@@ -248,12 +232,7 @@ def main() -> None:
         report["setup"] = load_demo()
         log(f"setup: {report['setup']}")
         report["results"] = run(args.n)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    text = json.dumps(report, indent=1, ensure_ascii=False)
-    (RESULTS_DIR / f"exchange-{stamp}.json").write_text(text)
-    (RESULTS_DIR / "exchange-latest.txt").write_text(text)
-    log(f"written: bench/results/exchange-{stamp}.json")
+    write_results("exchange", report)
 
 
 if __name__ == "__main__":
