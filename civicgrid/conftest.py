@@ -24,8 +24,8 @@ PASSWORD = "Test#Passw0rd"
 
 
 def clear_rates() -> None:
-    """Forget every request counted by the rates (civicgrid.core.ratelimit) and the
-    shared cache, as if the callers had come a day later."""
+    """Forget every request counted by the rates (civicgrid.core.ratelimit) and
+    this process's cache, as if the callers had come a day later."""
     from django.core.cache import cache
 
     from civicgrid.core.models import RateCount

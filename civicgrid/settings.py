@@ -113,19 +113,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# One cache shared by every worker process (gunicorn runs several): request rates
-# (DRF throttles, the citizen pages' flood limits) must count across them. Django's
-# database cache needs no other service, on SQLite and PostgreSQL alike; its table
-# is made by a migration (exchange 0005) and by `manage.py createcachetable`.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "civicgrid_cache",
-        # A safety net: expired entries are removed every 10 minutes by the job
-        # exchange.tasks.purge_cache; past this many, Django culls a third.
-        "OPTIONS": {"MAX_ENTRIES": 50_000},
-    }
-}
+# Django's cache is per process (local memory): it only spares a process repeated
+# reads (the citizen report page's town outlines). What worker processes must count
+# together, the request rates, is counted in the database (civicgrid.core.ratelimit).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -358,8 +349,6 @@ CIVICGRID_SCHEDULE = [
     # the monthly upward report, sent once the city's peace index month is published
     {"task": "civicgrid.exchange.tasks.send_upward_reports", "every_minutes": 60},
     {"task": "civicgrid.core.tasks.purge_audit", "every_minutes": 24 * 60},
-    # expired entries of the shared cache (CACHES), so its table stays small
-    {"task": "civicgrid.exchange.tasks.purge_cache", "every_minutes": 10},
     # request counts of the rates (civicgrid.core.ratelimit) past their windows
     {"task": "civicgrid.core.tasks.purge_rate_counts", "every_minutes": 10},
     {

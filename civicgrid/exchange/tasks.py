@@ -1,10 +1,8 @@
 """Background jobs of the exchange (django-tasks): send the webhooks that are due;
-send the monthly upward report once the month's peace index is published; remove
-the shared cache's expired entries."""
+send the monthly upward report once the month's peace index is published."""
 
 from django_tasks import task
 
-from civicgrid.exchange.shared_cache import cache_purge_expired
 from civicgrid.exchange.upward import upward_send_due
 from civicgrid.exchange.webhooks import deliver_due
 
@@ -22,9 +20,3 @@ def send_upward_reports() -> dict[str, list[str]]:
     unsent) once the city's peace index month is published; scheduled hourly, it
     sends each month once and retries a failed send on its next run."""
     return upward_send_due()
-
-
-@task()
-def purge_cache() -> int:
-    """Remove the expired entries of the shared (database) cache (idempotent)."""
-    return cache_purge_expired()

@@ -1,4 +1,4 @@
-"""Accounts security fixtures: a clean throttle cache, and signing in through the
+"""Accounts security fixtures: clean request counts, and signing in through the
 real workbench form (so django-axes, the session clocks and the policy all run)."""
 
 from collections.abc import Iterator
@@ -13,8 +13,8 @@ from civicgrid.conftest import PASSWORD, clear_rates
 
 @pytest.fixture(autouse=True)
 def fresh_cache(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Rate counters live in the database cache: cleared around every test that uses
-    the database (a test without it has no cache to touch)."""
+    """Rate counters live in the database: cleared around every test that uses
+    the database (a test without it has no counts to touch)."""
     names = set(request.fixturenames)
     wanted = next((n for n in ("transactional_db", "db") if n in names), None)
     marked = request.node.get_closest_marker("django_db") is not None

@@ -86,7 +86,7 @@ def wsgi_app() -> Iterator[Any]:
 @pytest.fixture
 def seeded(make_staff: Any) -> dict[str, dict[str, str]]:
     """Personal data that must stay masked, and the three callers' headers."""
-    clear_rates()  # throttle history
+    clear_rates()  # request counts
     grid = Grid.objects.filter(region_code__startswith="370303001").order_by("code")[0]
     point = grid.geometry.representative_point()
     citizen = accounts.user_create(

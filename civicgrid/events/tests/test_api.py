@@ -29,8 +29,8 @@ PHONE = "13912345678"
 
 @pytest.fixture(autouse=True)
 def fresh_throttles_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
-    """Throttle history lives in the process-wide cache: without clearing it, the
-    public reports of one test would count against the next. Uploads go to tmp."""
+    """Request counts live in the database (civicgrid.core.ratelimit): without
+    clearing them, the public reports of one test would count against the next. Uploads go to tmp."""
     settings.MEDIA_ROOT = tmp_path / "media"
     clear_rates()
     yield
@@ -556,7 +556,7 @@ def test_public_report_is_throttled(
 
     DRF reads the rates into ``ScopedRateThrottle.THROTTLE_RATES`` once, at import:
     overriding settings.REST_FRAMEWORK afterwards changes nothing, so the class
-    attribute is patched; the history is in the cache, cleared around each test."""
+    attribute is patched; the counts are cleared around each test."""
     monkeypatch.setattr(
         ScopedRateThrottle,
         "THROTTLE_RATES",

@@ -15,7 +15,7 @@ from civicgrid.events.tests.conftest import Cast
 
 @pytest.fixture(autouse=True)
 def fresh_counters(db: None) -> Iterator[None]:
-    # The counters live in the database cache (settings.CACHES).
+    # The counters live in the database (civicgrid.core.ratelimit).
     clear_rates()
     yield
     clear_rates()
