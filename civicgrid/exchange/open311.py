@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from civicgrid.core.audit import audit_record
+from civicgrid.core.audit import audit_record, diff, snapshot
 from civicgrid.events import engine, services
 from civicgrid.events.errors import EventError, IdempotencyConflict
 from civicgrid.events.models import Event, Matter, WorkflowDefinition
@@ -99,17 +99,13 @@ CLIENT_FIELDS = ("name", "contact", "source", "active", "post_rate", "read_rate"
 def client_update(*, actor: Any, client: Open311Client) -> Open311Client:
     """Save a client edited in the back office (rates, source, active), audited."""
     with transaction.atomic():
-        before = Open311Client.objects.get(pk=client.pk)
+        before = snapshot(Open311Client.objects.get(pk=client.pk), CLIENT_FIELDS)
         client.save(update_fields=list(CLIENT_FIELDS))
         audit_record(
             actor=actor,
             action="open311.client_update",
             obj=client,
-            changes={
-                f: [getattr(before, f), getattr(client, f)]
-                for f in CLIENT_FIELDS
-                if getattr(before, f) != getattr(client, f)
-            },
+            changes=diff(before, snapshot(client, CLIENT_FIELDS)),
         )
     return client
 
