@@ -1,10 +1,12 @@
 """Writes to users, departments and staff posts, each audited."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.models import Department, Level, Role, StaffPost, User
@@ -79,6 +81,32 @@ def user_create(
     return user
 
 
+def _changes(obj: Model, wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The wanted values (None: leave it) that differ from the object's, as
+    {field: (old, new)}."""
+    return {
+        k: (getattr(obj, k), v)
+        for k, v in wanted.items()
+        if v is not None and getattr(obj, k) != v
+    }
+
+
+def _save_changes(
+    obj: Model, changed: Mapping[str, tuple[Any, Any]], exclude: list[str] | None = None
+) -> None:
+    """Set the changed fields, checked as on creation (full_clean; the object is
+    left as it was when they are refused), and save only those."""
+    for k, (_old, new) in changed.items():
+        setattr(obj, k, new)
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError:
+        for k, (old, _new) in changed.items():
+            setattr(obj, k, old)
+        raise
+    obj.save(update_fields=list(changed))
+
+
 def user_update(
     *,
     actor: Any,
@@ -94,26 +122,15 @@ def user_update(
     require(actor, MANAGE_ACCOUNTS)
     if user.is_superuser and actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Superusers are changed only from the command line."))
-    wanted = {"display_name": display_name, "phone": phone, "is_active": is_active}
-    changed = {
-        k: (getattr(user, k), v)
-        for k, v in wanted.items()
-        if v is not None and getattr(user, k) != v
-    }
+    changed = _changes(
+        user, {"display_name": display_name, "phone": phone, "is_active": is_active}
+    )
     if not changed:
         return user, []
     if "is_active" in changed and actor is not None and actor.pk == user.pk:
         raise PermissionDenied(_("Nobody may deactivate their own account."))
     with transaction.atomic():
-        for k, (_old, new) in changed.items():
-            setattr(user, k, new)
-        try:
-            user.full_clean(exclude=["password"])
-        except ValidationError:
-            for k, (old, _new) in changed.items():
-                setattr(user, k, old)
-            raise
-        user.save(update_fields=list(changed))
+        _save_changes(user, changed, exclude=["password"])
         audit_record(
             actor=actor,
             action="user.update",
@@ -177,24 +194,11 @@ def department_update(
     creation (a kind of the list, a name unique in its region); its region stays.
     Returns the department and the fields that changed, audited old and new."""
     require(actor, CONFIGURE)
-    wanted = {"name": name, "kind": kind}
-    changed = {
-        k: (getattr(department, k), v)
-        for k, v in wanted.items()
-        if v is not None and getattr(department, k) != v
-    }
+    changed = _changes(department, {"name": name, "kind": kind})
     if not changed:
         return department, []
     with transaction.atomic():
-        for k, (_old, new) in changed.items():
-            setattr(department, k, new)
-        try:
-            department.full_clean()
-        except ValidationError:
-            for k, (old, _new) in changed.items():
-                setattr(department, k, old)
-            raise
-        department.save(update_fields=list(changed))
+        _save_changes(department, changed)
         audit_record(
             actor=actor,
             action="department.update",

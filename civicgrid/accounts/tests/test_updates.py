@@ -50,3 +50,24 @@ def test_services_check_as_on_creation(make_staff: Any) -> None:
     assert AuditRecord.objects.get(action="user.update").changes == {
         "is_active": [True, False]
     }
+
+
+def test_user_update_audits_the_fields_never_the_name_or_phone(make_staff: Any) -> None:
+    security = make_staff("upd_sec2", Role.SECURITY_ADMIN, region="370303")
+    person = accounts.user_create(
+        actor=None, username="upd_p2", password=None, display_name="旧名"
+    )
+    with pytest.raises(ValidationError):
+        accounts.user_update(
+            actor=security, user=person, display_name="长" * 61, phone="13900000000"
+        )
+    assert (person.display_name, person.phone) == ("旧名", "")  # left as it was
+    _, fields = accounts.user_update(
+        actor=security, user=person, display_name="新名", phone="13900000000"
+    )
+    assert sorted(fields) == ["display_name", "phone"]
+    stored = User.objects.get(pk=person.pk)
+    assert (stored.display_name, stored.phone) == ("新名", "13900000000")
+    record = AuditRecord.objects.get(action="user.update", object_id=str(person.pk))
+    assert record.changes == {"display_name": "changed", "phone": "changed"}
+    assert "新名" not in str(record.changes) and "139" not in str(record.changes)
