@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from civicgrid.core import scope
-from civicgrid.core.personal import blind_match
 from civicgrid.core.reports import ImportRejected, ImportReport
 from civicgrid.peace_index.imports import read_table
 from civicgrid.regions.models import Grid
@@ -20,12 +19,15 @@ from civicgrid.registry.errors import RegistryError
 from civicgrid.registry.models import (
     Household,
     HouseKind,
-    Person,
     Relation,
     Residence,
     SpecialGroup,
 )
-from civicgrid.registry.services import _person_values, household_collect
+from civicgrid.registry.services import (
+    _id_taken,
+    _person_values,
+    household_collect,
+)
 
 # Column -> the headings accepted (Chinese as officials write them, or the API name).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -145,11 +147,7 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
                         _("ID number also on line %(n)d") % {"n": ids_seen[number]}
                     )
                 ids_seen[number] = line
-                if Person.objects.filter(
-                    blind_match("id_index", number),
-                    city_code=grid.city_code,
-                    active=True,
-                ).exists():
+                if _id_taken(grid.city_code, number, None):
                     raise RegistryError(_("this ID number is already registered"))
             key = (grid.code, address[:200])
             if key not in households:
