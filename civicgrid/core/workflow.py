@@ -11,11 +11,11 @@ state, no step out of one, branches on required fields).
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import jsonschema
 from django.db import models, transaction
-from django.db.models import Max
 
 from civicgrid.core.audit import audit_record
 
@@ -168,14 +168,18 @@ class Vocabulary:
             },
         }
 
+    @cached_property
+    def _validator(self) -> jsonschema.Draft202012Validator:
+        """The schema's validator, built once per vocabulary (not per parse)."""
+        return jsonschema.Draft202012Validator(self.schema())
+
     def parse(self, data: dict[str, Any]) -> Definition:
         """Validate against the schema and the structure rules; DefinitionError
         lists every problem."""
-        validator = jsonschema.Draft202012Validator(self.schema())
         reasons = [
             f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
             for e in sorted(
-                validator.iter_errors(data), key=lambda e: list(e.absolute_path)
+                self._validator.iter_errors(data), key=lambda e: list(e.absolute_path)
             )
         ]
         if reasons:
@@ -268,9 +272,10 @@ def install_version(
     the same data as the last version stores nothing. Audited as ``action``."""
     with transaction.atomic():
         current: Any = model._default_manager.filter(city_code=city_code, name=name)
-        last = current.aggregate(v=Max("version"))["v"] or 0
-        if last and current.get(version=last).definition == data:
-            return current.get(version=last)
+        latest = current.order_by("-version").first()
+        last = latest.version if latest is not None else 0
+        if latest is not None and latest.definition == data:
+            return latest
         current.update(active=False)
         wf = model._default_manager.create(
             city_code=city_code, name=name, version=last + 1, definition=data

@@ -42,7 +42,6 @@ ROLES = frozenset(
 
 
 VOCABULARY = Vocabulary(roles=ROLES, effects=EFFECTS, limit_kinds=LIMIT_KINDS)
-SCHEMA = VOCABULARY.schema()
 
 
 def parse(data: dict[str, Any]) -> Definition:
