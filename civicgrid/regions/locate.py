@@ -67,10 +67,6 @@ class CityIndex:
         minx, miny, maxx, maxy = self.bounds
         return minx <= x <= maxx and miny <= y <= maxy
 
-    def locate_one(self, x: float, y: float) -> str | None:
-        i = self.position(x, y)
-        return None if i is None else str(self.codes[i])
-
     def position(self, x: float, y: float) -> int | None:
         """The position (in ``codes``) of the grid holding the point, or None."""
         if not self.covers_xy(x, y):
@@ -124,36 +120,37 @@ class GridLocator:
     def cities(self) -> list[CityIndex]:
         return list(self._cities.values())
 
-    def locate(self, lon: float, lat: float) -> str | None:
+    def _find(self, lon: float, lat: float) -> tuple[CityIndex, int] | None:
+        """The city index holding the point and the grid's position in it."""
         for index in self._cities.values():
-            code = index.locate_one(lon, lat)
-            if code is not None:
-                return code
+            i = index.position(lon, lat)
+            if i is not None:
+                return index, i
         return None
+
+    def locate(self, lon: float, lat: float) -> str | None:
+        hit = self._find(lon, lat)
+        return None if hit is None else str(hit[0].codes[hit[1]])
 
     def locate_grid(self, lon: float, lat: float) -> Grid | None:
         """The grid holding the point, with its id, code, scope and city codes only
         (as ``.only()`` would load them), from the index: no query."""
-        for index in self._cities.values():
-            i = index.position(lon, lat)
-            if (
-                i is not None
-                and index.ids is not None
-                and index.region_codes is not None
-            ):
-                return Grid.from_db(
-                    Grid.objects.db,
-                    ["id", "code", "region_code", "city_code"],
-                    [
-                        int(index.ids[i]),
-                        str(index.codes[i]),
-                        str(index.region_codes[i]),
-                        index.city_code,
-                    ],
-                )
-            if i is not None:
-                return None  # an index built without ids (benchmarks)
-        return None
+        hit = self._find(lon, lat)
+        if hit is None:
+            return None
+        index, i = hit
+        if index.ids is None or index.region_codes is None:
+            return None  # an index built without ids (benchmarks)
+        return Grid.from_db(
+            Grid.objects.db,
+            ["id", "code", "region_code", "city_code"],
+            [
+                int(index.ids[i]),
+                str(index.codes[i]),
+                str(index.region_codes[i]),
+                index.city_code,
+            ],
+        )
 
     def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Grid code (or None) for every point, vectorised."""
