@@ -51,25 +51,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import RESULTS_DIR, ROOT, log  # also puts ROOT on sys.path
 from _pg import PostGISServer  # bench/_pg.py: a throw-away PostgreSQL server
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "bench" / "results"
 DIVISIONS = ROOT.parent / "shared" / "data" / "admin_divisions_shandong"
 CENSUS = ROOT.parent / "shared" / "data" / "population_shandong"
 CENSUS_FILE = CENSUS / "shandong_county_census2020.csv"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 SEED = 20261130
 RECORDS = 10_000_000
 MONTHS = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(24)]
 GOALS = {"month_s": 5.0, "backfill_s": 60.0, "peak_mb": 2048.0}
 SOURCE = "bench-police"
-
-
-def log(msg: str = "") -> None:
-    print(msg, flush=True)
 
 
 def peak_mb() -> float:
