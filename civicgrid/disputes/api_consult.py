@@ -20,7 +20,11 @@ from civicgrid.core.api import HasRole, IsStaffMember
 from civicgrid.core.scope import covers
 from civicgrid.disputes import consultations, selectors
 from civicgrid.disputes.api import CENTER_ROLES, error_response
-from civicgrid.disputes.api_registry import ConsultationItemIn, ConsultationOut
+from civicgrid.disputes.api_registry import (
+    ConsultationItemIn,
+    ConsultationOut,
+    FollowUpIn,
+)
 from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import Consultation, ConsultationItem
 
@@ -83,18 +87,8 @@ class ConsultationItemAdd(APIView):
         return Response(ConsultationOut(c).data, status=status.HTTP_201_CREATED)
 
 
-class DecisionIn(serializers.Serializer):
+class DecisionIn(FollowUpIn):
     decision = serializers.CharField(max_length=4000)
-    follow_up_department = serializers.IntegerField(
-        required=False, allow_null=True, help_text="A department of the area (id)."
-    )
-    follow_up_unit = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A unit outside the system (its name).",
-    )
-    follow_up_due = serializers.DateField(required=False, allow_null=True)
 
 
 def agenda_item(c: Consultation, code: str) -> ConsultationItem:

@@ -118,9 +118,9 @@ class MediatorList(generics.ListAPIView):
         )
 
 
-class ConsultationItemIn(serializers.Serializer):
-    case = serializers.CharField(max_length=24)
-    decision = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+class FollowUpIn(serializers.Serializer):
+    """The follow-up assigned with a decision (an agenda item's, or a decision's)."""
+
     follow_up_department = serializers.IntegerField(
         required=False, allow_null=True, help_text="A department of the area (id)."
     )
@@ -131,6 +131,11 @@ class ConsultationItemIn(serializers.Serializer):
         help_text="A unit outside the system (its name).",
     )
     follow_up_due = serializers.DateField(required=False, allow_null=True)
+
+
+class ConsultationItemIn(FollowUpIn):
+    case = serializers.CharField(max_length=24)
+    decision = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
 class ConsultationIn(serializers.Serializer):
