@@ -39,8 +39,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from locate_bench import load_demo, setup_django  # noqa: E402
 from peace_bench import machine_info  # noqa: E402
 
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
 
 def log(msg: str) -> None:
     print(msg, flush=True)
@@ -48,12 +46,12 @@ def log(msg: str) -> None:
 
 def id_number(i: int) -> str:
     """An invented, valid GB 11643 number of 张店区, unique per i."""
+    from civicgrid.web.demo_households import demo_id_number
+
     day = 1 + i % 28
     month = 1 + (i // 28) % 12
     year = 1940 + (i // 336) % 70
-    body = f"370303{year:04d}{month:02d}{day:02d}{(i // 23520) % 1000:03d}"
-    total = sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True))
-    return body + "10X98765432"[total % 11]
+    return demo_id_number(f"{year:04d}{month:02d}{day:02d}", (i // 23520) % 1000)
 
 
 def sheet(n: int, grids: list[str]) -> bytes:
