@@ -169,6 +169,11 @@ def create_accounts() -> list[DemoAccount]:
     return ACCOUNTS
 
 
+def demo_users() -> dict[str, User]:
+    """The demo accounts by user name."""
+    return {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
+
+
 def load_demo(
     directory: Path = DIVISIONS_DIR, *, with_grids: bool = True
 ) -> dict[str, Any]:
@@ -182,7 +187,7 @@ def load_demo(
         result = generate_city_grids(DEMO_CITY, DEMO_BOUNDARIES)
     with transaction.atomic():
         create_accounts()
-    users = {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
+    users = demo_users()
     result["events"] = load_demo_events(users)
     result["households"] = load_demo_households(users)
     from civicgrid.exchange.open311 import demo_key

@@ -10,7 +10,7 @@ from civicgrid.core.models import AuditRecord
 from civicgrid.core.personal import id_number_is_valid
 from civicgrid.registry import selectors
 from civicgrid.registry.models import Collection, Person, SpecialGroup, Visit
-from civicgrid.web.demo import ACCOUNTS, create_accounts
+from civicgrid.web.demo import create_accounts, demo_users
 from civicgrid.web.demo_households import HOUSEHOLDS, VISITS, load_demo_households
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _users() -> dict[str, User]:
     create_accounts()
-    return {a.username: User.objects.get(username=a.username) for a in ACCOUNTS}
+    return demo_users()
 
 
 def test_the_demo_grid_worker_sees_the_demo_households() -> None:
@@ -70,3 +70,15 @@ def test_loading_the_demo_again_adds_nothing() -> None:
         Collection.objects.count(),
         AuditRecord.objects.count(),
     ) == counts
+
+
+def test_load_demo_on_a_loaded_demo_adds_the_households_once() -> None:
+    """Demos loaded before the households existed get them from `load_demo`."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    worker = _users()["gridworker"]
+    for _ in range(2):
+        call_command("load_demo", stdout=StringIO())
+    assert selectors.households_visible(worker).count() == len(HOUSEHOLDS)

@@ -4,9 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from civicgrid.accounts.models import User
 from civicgrid.regions.models import Grid, Region
-from civicgrid.web.demo import ACCOUNTS, DIVISIONS_DIR, load_demo
+from civicgrid.web.demo import ACCOUNTS, DIVISIONS_DIR, demo_users, load_demo
 from civicgrid.web.demo_households import load_demo_households
 
 
@@ -25,10 +24,7 @@ class Command(BaseCommand):
         if Grid.objects.exists():
             self.stdout.write("demo already loaded; accounts below")
             # Households came after the first demos: added (once) to those too.
-            users = {
-                a.username: User.objects.get(username=a.username) for a in ACCOUNTS
-            }
-            load_demo_households(users)
+            load_demo_households(demo_users())
             from civicgrid.exchange.open311 import demo_key
 
             key = demo_key()
