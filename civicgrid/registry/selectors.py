@@ -56,16 +56,19 @@ def visit_due_before(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=VISIT_DUE_DAYS)
 
 
+def visit_due(household: Household, before: datetime | None = None) -> bool:
+    """Whether the household is due a visit (``before``: ``visit_due_before()``)."""
+    last = household.last_visit_at
+    return last is None or last < (before or visit_due_before())
+
+
 def household_page(
     rows: QuerySet[Household], size: int, number: Any
 ) -> tuple[Page[Household], list[dict[str, Any]]]:
     """One page of a household list, and its rows with their visit-due flag."""
     page = Paginator(rows, size).get_page(number)
     due = visit_due_before()
-    return page, [
-        {"household": h, "due": h.last_visit_at is None or h.last_visit_at < due}
-        for h in page.object_list
-    ]
+    return page, [{"household": h, "due": visit_due(h, due)} for h in page.object_list]
 
 
 def households_visible(user: Any) -> QuerySet[Household]:

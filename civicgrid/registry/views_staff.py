@@ -89,7 +89,7 @@ def households(request: HttpRequest) -> HttpResponse:
     grids = (
         Grid.objects.filter(prefixes_q(user.scope_prefixes, "code"))
         .order_by("code")
-        .values_list("code", "name")[: GRID_SUGGESTIONS + 1]
+        .values_list("code", "name")[:GRID_SUGGESTIONS]
     )
     query = request.GET.copy()
     for key in ("page", "export"):
@@ -102,7 +102,7 @@ def households(request: HttpRequest) -> HttpResponse:
             "rows": page_rows,
             "params": params,
             "groups": selectors.group_choices(user),
-            "grids": list(grids)[:GRID_SUGGESTIONS],
+            "grids": list(grids),
             "page_sizes": PAGE_SIZES,
             "page_size": page_size,
             "filters": query.urlencode(),
@@ -147,8 +147,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
             "home": home,
             "members": members,
             "timeline": selectors.household_timeline(home),
-            "due": home.last_visit_at is None
-            or home.last_visit_at < selectors.visit_due_before(),
+            "due": selectors.visit_due(home),
             "due_days": selectors.VISIT_DUE_DAYS,
             "can_unmask": can_unmask(user),
             "error": error,
