@@ -32,17 +32,7 @@ from civicgrid.registry.selectors import groups_shown
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # One file is for one town or a few grids, not a whole city's population.
 EXPORT_LIMIT = 20_000
-IMPORT_COLUMNS = (
-    "grid",
-    "address",
-    "kind",
-    "name",
-    "id_number",
-    "phone",
-    "relation",
-    "residence",
-    "groups",
-)
+IMPORT_COLUMNS = tuple(COLUMNS)
 PERSONAL = (
     ("name", PersonalKind.NAME),
     ("id_number", PersonalKind.ID_NUMBER),
