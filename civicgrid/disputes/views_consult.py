@@ -149,6 +149,7 @@ def _agenda_context(request: HttpRequest, c: Consultation) -> dict[str, Any]:
     chair = _may_chair(request, c.region_code)
     items = list(c.items.select_related("case", "follow_up_done_by").order_by("id"))
     departments = consultations.area_departments(c.region_code)
+    may_record = consultations.done_recorder(request.user, c)
     return {
         "c": c,
         "chair": chair,
@@ -170,9 +171,7 @@ def _agenda_context(request: HttpRequest, c: Consultation) -> dict[str, Any]:
                     departments=departments,
                 ),
                 "done_form": DoneForm(initial={"version": i.version}, prefix=f"d{i.pk}")
-                if i.follow_up_unit
-                and i.follow_up_done_at is None
-                and consultations.may_record_done(request.user, i)
+                if i.follow_up_unit and i.follow_up_done_at is None and may_record(i)
                 else None,
             }
             for i in items

@@ -215,3 +215,34 @@ def test_the_migration_links_free_text_units(cast: Any, register: Any) -> None:
         ConsultationItem.objects.values_list("follow_up_unit", "follow_up_department")
     )
     assert linked == units
+
+
+def test_the_agenda_offers_the_done_form_only_to_those_who_may_record(
+    cast: Any, register: Any, make_staff: Any
+) -> None:
+    """A department's clerk gets the done form on its own follow-up only; a center of
+    the area gets it on every open follow-up (also a unit outside the system's)."""
+    housing = department("张店区住建局", COUNTY)
+    clerk = make_staff("fu_form_clerk", Role.DEPARTMENT_STAFF, department=housing)
+    c = session(cast)
+    ours, outside = (
+        consultation_item_add(
+            actor=cast.town,
+            consultation=c,
+            case=register(),
+            item={"decision": "勘查", **unit, "follow_up_due": "2026-03-10"},
+        )
+        for unit in (
+            {"follow_up_department": housing.pk},
+            {"follow_up_unit": "供电公司"},
+        )
+    )
+
+    def forms(user: Any) -> set[int]:
+        page = signed_in(user).get(f"/disputes/consultations/{c.pk}/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        return {i.pk for i in (ours, outside) if f'name="d{i.pk}-note"' in html}
+
+    assert forms(clerk) == {ours.pk}
+    assert forms(cast.town) == {ours.pk, outside.pk}
