@@ -16,7 +16,7 @@ from civicgrid.accounts.models import Department
 from civicgrid.core.audit import audit_record
 from civicgrid.core.scope import covers
 from civicgrid.disputes import selectors
-from civicgrid.disputes.errors import DisputeError, NotPermitted, StaleVersion
+from civicgrid.disputes.errors import DisputeError, NotPermitted
 from civicgrid.disputes.models import Case, Consultation, ConsultationItem
 from civicgrid.events.notify import notify
 from civicgrid.regions.models import Region
@@ -46,12 +46,13 @@ STANDING_UNITS = (
 MAX_UNITS = 60
 
 
-class StaleItem(StaleVersion):
-    """Someone changed the agenda item first (409); carries the current item."""
+class StaleItem(Exception):
+    """Someone changed the agenda item first (409); carries the current item. Not a
+    StaleVersion: that one carries a case, which the case API answers with."""
 
     def __init__(self, item: ConsultationItem) -> None:
-        self.event = self.item = item
-        Exception.__init__(self, f"consultation item {item.pk} is at {item.version}")
+        self.item = item
+        super().__init__(f"consultation item {item.pk} is at {item.version}")
 
 
 def clean_units(attendees: Sequence[str]) -> list[str]:
@@ -257,7 +258,7 @@ def follow_up_done(
     """Record that the unit acted on the follow-up assigned at the consultation;
     the overdue scan stops warning about it and the chair and the case's owning
     leader are told. ``version`` is the item's version the caller saw (a decision
-    changed meanwhile: StaleVersion, 409). Sending the same note again once it is
+    changed meanwhile: StaleItem, 409). Sending the same note again once it is
     recorded changes nothing (a retry)."""
     note = note.strip()[:2000]
     if not note:
