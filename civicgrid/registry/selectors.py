@@ -75,6 +75,11 @@ def households_visible(user: Any) -> QuerySet[Household]:
     return Household.objects.filter(_scoped(user))
 
 
+def household_visible(user: Any, pk: int) -> Household | None:
+    """One household of the user's regions (with its grid), or None."""
+    return households_visible(user).select_related("grid").filter(pk=pk).first()
+
+
 def visits_visible(user: Any) -> QuerySet[Visit]:
     return Visit.objects.filter(_scoped(user))
 

@@ -121,9 +121,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
     shows one member's field unmasked, for a stated reason (audited; 403 without the
     permission)."""
     user = _reader(request)
-    home = (
-        selectors.households_visible(user).select_related("grid").filter(pk=pk).first()
-    )
+    home = selectors.household_visible(user, pk)
     if home is None:
         raise Http404(_("No such household in your regions."))
     members = selectors.member_rows(user, home)

@@ -78,9 +78,7 @@ def households(request: HttpRequest) -> HttpResponse:
 @staff_required
 def household(request: HttpRequest, pk: int) -> HttpResponse:
     user = _registry_user(request)
-    home = (
-        selectors.households_visible(user).select_related("grid").filter(pk=pk).first()
-    )
+    home = selectors.household_visible(user, pk)
     if home is None:
         raise Http404(_("No such household in your regions."))
     members = selectors.member_rows(user, home)
