@@ -43,25 +43,20 @@ LIMIT_LABELS = {
 CENTER_LENGTHS = (12, 9, 6, 4)
 
 
-def _centers(prefix: str, memo: dict[str, list[User]] | None = None) -> list[User]:
+def _centers(prefix: str, memo: dict[str, list[User]]) -> list[User]:
     """The center staff posted exactly at ``prefix`` (looked up once per scan)."""
-    if memo is not None and prefix in memo:
-        return list(memo[prefix])
-    users = list(
-        User.objects.filter(
-            posts__role=Role.CENTER_STAFF,
-            posts__active=True,
-            posts__region_code=prefix,
-        ).distinct()
-    )
-    if memo is not None:
-        memo[prefix] = users
-    return list(users)
+    if prefix not in memo:
+        memo[prefix] = list(
+            User.objects.filter(
+                posts__role=Role.CENTER_STAFF,
+                posts__active=True,
+                posts__region_code=prefix,
+            ).distinct()
+        )
+    return list(memo[prefix])
 
 
-def handlers(
-    case: Case, memo: dict[str, list[User]] | None = None
-) -> tuple[list[User], int]:
+def handlers(case: Case, memo: dict[str, list[User]]) -> tuple[list[User], int]:
     """The center staff nearest the case at or above its level (and its mediator),
     and the prefix length of that center."""
     users: list[User] = []
@@ -79,9 +74,7 @@ def handlers(
     return users, found
 
 
-def escalation(
-    case: Case, center_len: int, memo: dict[str, list[User]] | None = None
-) -> list[User]:
+def escalation(case: Case, center_len: int, memo: dict[str, list[User]]) -> list[User]:
     """The center one level above the handling one, and the owning leader."""
     above = [n for n in CENTER_LENGTHS if n < (center_len or LEVEL_PREFIX[case.level])]
     users: list[User] = []
