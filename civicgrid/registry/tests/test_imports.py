@@ -126,3 +126,14 @@ def test_the_import_endpoint(cast: Cast) -> None:
     )
     assert bad.status_code == 400 and bad.json()["errors"]
     assert client.post("/api/v1/registry/households/import/", {}).status_code == 400
+
+
+def test_a_file_without_the_required_columns_is_refused_on_its_heading(
+    cast: Cast,
+) -> None:
+    content = f"网格编码,地址\n{cast.grid.code},东风路5号\n".encode()
+    with pytest.raises(ImportRejected) as rejected:
+        households_import(actor=cast.town, content=content, file_name="c.csv")
+    (error,) = rejected.value.report.errors
+    assert error.line == 1 and "姓名" in error.reason and "住址" not in error.reason
+    assert not Household.objects.exists()
