@@ -41,3 +41,32 @@ def test_one_worker_or_one_city_runs_here() -> None:
         ("3701", os.getpid()),
         ("3702", os.getpid()),
     ]
+
+
+def areas_and_pid(city: str) -> tuple[int, int]:
+    from civicgrid.regions.models import Region
+
+    return Region.objects.filter(city_code=city).count(), os.getpid()
+
+
+# committed rows for the workers: a transactional test, its flush kept to this
+# app's tables (nothing is written; the session's division tree stays)
+@pytest.mark.django_db(transaction=True, available_apps=["civicgrid.peace_index"])
+def test_each_worker_queries_on_its_own_connection() -> None:
+    """The workers read the database (the session's committed division tree) at
+    the same time, each on its own connection (this process's is closed before
+    the fork, not shared): the answers are those read here, in the cities' order,
+    and this process's connection still works afterwards."""
+    from civicgrid.regions.models import Region
+
+    cities = list(
+        Region.objects.filter(level="city")
+        .order_by("region_code")
+        .values_list("region_code", flat=True)
+    )
+    here = [Region.objects.filter(city_code=c).count() for c in cities]
+    out = for_each_city(areas_and_pid, cities, workers=2)
+    assert [n for n, _pid in out] == here and sum(here) > 0
+    if connection.vendor == "postgresql":
+        assert os.getpid() not in {pid for _n, pid in out}
+    assert Region.objects.filter(level="city").count() == len(cities)
