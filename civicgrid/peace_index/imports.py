@@ -1,10 +1,8 @@
 """Import of monthly counts (area code, month, item code, count) from CSV or Excel,
 the shape police and traffic systems export; and counts derived from events."""
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from civicgrid.core.audit import audit_record
 from civicgrid.core.reports import ImportRejected, ImportReport
 from civicgrid.core.scope import covers, prefixes_q
+from civicgrid.core.tables import header_columns, read_table
 from civicgrid.peace_index.catalogue import active_version
 from civicgrid.peace_index.models import (
     CountImport,
@@ -59,36 +58,8 @@ def parse_month(value: Any) -> str | None:
     return f"{match.group(1)}-{match.group(2)}"
 
 
-def _rows_from_csv(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    text = content.decode("utf-8-sig")
-    yield from enumerate(csv.reader(io.StringIO(text)), start=1)
-
-
-def _rows_from_xlsx(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    sheet = book.worksheets[0]
-    for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield line, list(row)
-    book.close()
-
-
-def read_table(content: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
-    """Numbered rows of a CSV (UTF-8) or .xlsx file, the heading row included."""
-    if file_name.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        return _rows_from_xlsx(content)
-    return _rows_from_csv(content)
-
-
 def _header_map(header: Sequence[Any]) -> dict[str, int] | None:
-    names = [str(h or "").strip().lower() for h in header]
-    out = {}
-    for key, accepted in COLUMNS.items():
-        for i, name in enumerate(names):
-            if name in accepted:
-                out[key] = i
-                break
+    out = header_columns(header, COLUMNS)
     return out if len(out) == len(COLUMNS) else None
 
 

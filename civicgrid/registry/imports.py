@@ -3,7 +3,7 @@ one grid make one household. Every row is checked first (grid in the importer's
 regions, address not registered yet, ID number, phone, choices, the same ID twice);
 any bad row rejects the file with a per-row report and nothing is written."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from civicgrid.core import scope
 from civicgrid.core.reports import ImportRejected, ImportReport
-from civicgrid.peace_index.imports import read_table
+from civicgrid.core.tables import header_columns, read_table
 from civicgrid.regions.models import Grid
 from civicgrid.registry.errors import RegistryError
 from civicgrid.registry.models import (
@@ -56,17 +56,6 @@ def _by_label(choices: Any) -> dict[str, str]:
     return out
 
 
-def _columns(header: Iterable[Any]) -> dict[str, int]:
-    names = [str(h or "").strip().lower() for h in header]
-    out = {}
-    for key, accepted in COLUMNS.items():
-        for i, name in enumerate(names):
-            if name in accepted:
-                out[key] = i
-                break
-    return out
-
-
 def _text(row: list[Any], columns: Mapping[str, int], key: str) -> str:
     i = columns.get(key)
     if i is None or i >= len(row) or row[i] is None:
@@ -102,7 +91,7 @@ def households_import(*, actor: Any, content: bytes, file_name: str) -> ImportRe
         report.error(file_name, 0, f"{reason}: {exc}")
         raise ImportRejected(report) from None
     header = next(rows, None)
-    columns = _columns(header[1] if header else [])
+    columns = header_columns(header[1] if header else [], COLUMNS)
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in columns]
     if missing:
         report.error(
