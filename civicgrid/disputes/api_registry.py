@@ -264,6 +264,29 @@ class StatsView(APIView):
         return Response(selectors.case_stats(qs, area_digits=area))
 
 
+def city_in_posts(request: Request, city: str) -> None:
+    """403 unless ``city`` overlaps the caller's center or leader posts."""
+    prefixes = selectors.center_prefixes(request.user)
+    if not any(p.startswith(city) or city.startswith(p) for p in prefixes):
+        raise PermissionDenied(_("This area is outside your scope."))
+
+
+def city_and_year(request: Request) -> tuple[str, int]:
+    """The city (default: the caller's first) and year (default: this one) of a
+    budget request: 400 when malformed, 403 for a city outside the caller's center
+    or leader posts."""
+    prefixes = selectors.center_prefixes(request.user)
+    city = request.query_params.get("city") or next((p[:4] for p in prefixes if p), "")
+    if not (len(city) == 4 and city.isdigit()):
+        raise ValidationError({"city": _("Name the city (4 digits).")})
+    city_in_posts(request, city)
+    raw = request.query_params.get("year", "")
+    year = int(raw) if raw.isdigit() else timezone.localdate().year
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("Use a year from 2000 to 2100.")})
+    return city, year
+
+
 class SubsidyLedger(APIView):
     """The year's subsidy ledger of the caller's area as an Excel workbook."""
 
@@ -286,6 +309,8 @@ class SubsidyLedger(APIView):
         city = request.query_params.get("city") or (
             prefixes[0][:4] if prefixes and prefixes[0] else "3703"
         )
+        # the workbook shows the city's budget: only for a city of the caller's posts
+        city_in_posts(request, city)
         rows = Subsidy.objects.filter(prefixes_q(prefixes), city_code=city, year=year)
         content = subsidies.ledger_xlsx(rows, city_code=city, year=year)
         response = HttpResponse(
@@ -331,19 +356,7 @@ class SubsidyBudgetView(APIView):
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        prefixes = selectors.center_prefixes(request.user)
-        city = request.query_params.get("city") or next(
-            (p[:4] for p in prefixes if p), ""
-        )
-        if not (len(city) == 4 and city.isdigit()):
-            raise ValidationError({"city": _("Name the city (4 digits).")})
-        if not any(p.startswith(city) or city.startswith(p) for p in prefixes):
-            raise PermissionDenied(_("This area is outside your scope."))
-        raw = request.query_params.get("year", "")
-        year = int(raw) if raw.isdigit() else timezone.localdate().year
-        if not 2000 <= year <= 2100:
-            raise ValidationError({"year": _("Use a year from 2000 to 2100.")})
-        return self._answer(request, city, year)
+        return self._answer(request, *city_and_year(request))
 
     @extend_schema(
         request=BudgetIn,

@@ -167,3 +167,12 @@ def test_budget_api(cast: Any, make_staff: Any, register: Any) -> None:
     # another city is out of scope
     assert city.put(url, {**body, "city": "3702"}, format="json").status_code == 403
     assert AuditRecord.objects.filter(action="disputes.subsidy.budget").count() == 2
+
+
+def test_ledger_of_another_city_is_refused(cast: Any) -> None:
+    """The ledger workbook shows the city's budget: like the budget itself, only
+    for a city of the caller's posts (it used to answer any city, with no rows)."""
+    town = client_of(cast.town)
+    ledger = f"{API}subsidies/ledger/"
+    assert town.get(f"{ledger}?city=3703").status_code == 200
+    assert town.get(f"{ledger}?city=3702").status_code == 403
